@@ -1,0 +1,38 @@
+# pg_migrate: PGXS build.
+#
+#   make && make install        build and install into the server found by pg_config
+#   make installcheck           pg_regress tests (sql/), isolation specs (test/isolation)
+#                               and TAP tests (test/t) against a running server
+#   test/run                    everything, from a clean clone, as root or not (see README)
+
+EXTENSION = pg_migrate
+MODULE_big = pg_migrate
+OBJS = \
+	src/pg_migrate.o \
+	src/catalog.o \
+	src/graph.o \
+	src/identifier.o \
+	src/plan.o \
+	src/apply.o \
+	src/offline.o \
+	src/srf_util.o \
+	src/fn_register.o \
+	src/fn_migrate.o \
+	src/fn_inspect.o
+
+DATA = pg_migrate--1.0.sql
+PGFILEDESC = "pg_migrate - schema migrations inside PostgreSQL"
+
+REGRESS = setup registration graph identifiers upgrade_downgrade offline stamp_merge \
+	errors privileges search_path
+
+ISOLATION = serialize_migrators three_migrators concurrent_register readers_do_not_wait
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+

@@ -1,0 +1,227 @@
+/* pg_migrate--1.0.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION pg_migrate" to load this file. \quit
+
+--
+-- Catalog.  Three tables, all kept by pg_dump (pg_extension_config_dump).
+-- Privileges default to the owner; the README shows the grants for a
+-- migration role and for a read-only role (column grants that leave out the
+-- SQL bodies are enough for the read-only functions).
+--
+
+-- Registration order: a deterministic tie-break wherever the graph alone does
+-- not order two revisions (Alembic uses the order its scripts were loaded).
+CREATE SEQUENCE migrate_revisions_seq;
+
+CREATE TABLE migrate_revisions (
+    revision        text PRIMARY KEY,
+    down_revisions  text[] NOT NULL DEFAULT '{}',   -- empty: a base; several: a merge
+    depends_on      text[] NOT NULL DEFAULT '{}',
+    branch_labels   text[] NOT NULL DEFAULT '{}',
+    message         text NOT NULL DEFAULT '',
+    upgrade_sql     text NOT NULL,
+    downgrade_sql   text,                           -- NULL: irreversible
+    checksum        text NOT NULL,                  -- migrate_checksum(upgrade_sql, downgrade_sql)
+    registered_by   name NOT NULL DEFAULT CURRENT_USER,
+    registered_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    seq             bigint NOT NULL UNIQUE
+                    DEFAULT pg_catalog.nextval('@extschema@.migrate_revisions_seq'::pg_catalog.regclass),
+    -- Same rule as the C check (src/identifier.c); kept here too so that
+    -- rows restored by pg_dump or typed in by hand obey it.
+    CONSTRAINT migrate_revisions_id_chars
+        CHECK (revision OPERATOR(pg_catalog.~) '^[A-Za-z0-9_]{1,128}$')
+);
+ALTER SEQUENCE migrate_revisions_seq OWNED BY migrate_revisions.seq;
+
+-- The applied heads, as alembic_version holds them.  The scope key lets a
+-- later release keep separate state per target schema or migration stream
+-- without changing any function's signature; 1.0 uses scope 'default'.
+CREATE TABLE migrate_version (
+    scope       text NOT NULL DEFAULT 'default',
+    revision    text NOT NULL REFERENCES migrate_revisions (revision),
+    applied_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (scope, revision)
+);
+
+CREATE SEQUENCE migrate_log_seq;
+
+-- One row per step applied (and per revision stamped).
+CREATE TABLE migrate_log (
+    id          bigint PRIMARY KEY
+                DEFAULT pg_catalog.nextval('@extschema@.migrate_log_seq'::pg_catalog.regclass),
+    scope       text NOT NULL,
+    revision    text NOT NULL,
+    direction   text NOT NULL CHECK (direction IN ('upgrade', 'downgrade', 'stamp', 'unstamp')),
+    started_at  timestamptz NOT NULL,
+    duration    interval NOT NULL,
+    role        name NOT NULL,
+    backend_pid integer NOT NULL,
+    txid        xid8 NOT NULL
+);
+ALTER SEQUENCE migrate_log_seq OWNED BY migrate_log.id;
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_revisions', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_revisions_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_version', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_log', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_log_seq', '');
+
+REVOKE ALL ON migrate_revisions, migrate_version, migrate_log FROM PUBLIC;
+REVOKE ALL ON SEQUENCE migrate_revisions_seq, migrate_log_seq FROM PUBLIC;
+
+--
+-- The checksum stored with each revision: SHA-256 of the upgrade SQL and the
+-- downgrade SQL, each prefixed with its length so that no two pairs collide.
+-- The apply engine recomputes it before running a step (src/catalog.c).
+--
+CREATE FUNCTION migrate_checksum(upgrade_sql text, downgrade_sql text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
+        pg_catalog.length(upgrade_sql)::text || ':' || upgrade_sql || ';' ||
+        COALESCE(pg_catalog.length(downgrade_sql)::text || ':' || downgrade_sql, 'irreversible'),
+        'UTF8')), 'hex')
+$$;
+
+--
+-- Registration
+--
+CREATE FUNCTION migrate_revision(revision text, down_revision text[], upgrade_sql text,
+                                 downgrade_sql text DEFAULT NULL, message text DEFAULT '',
+                                 branch_labels text[] DEFAULT '{}', depends_on text[] DEFAULT '{}')
+RETURNS text
+AS 'MODULE_PATHNAME', 'pgm_revision'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+-- The common case: one parent (or NULL for a base) given as plain text.
+CREATE FUNCTION migrate_revision(revision text, down_revision text, upgrade_sql text,
+                                 downgrade_sql text DEFAULT NULL, message text DEFAULT '',
+                                 branch_labels text[] DEFAULT '{}', depends_on text[] DEFAULT '{}')
+RETURNS text
+AS 'MODULE_PATHNAME', 'pgm_revision_single'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION migrate_new(message text, upgrade_sql text, downgrade_sql text DEFAULT NULL,
+                            head text DEFAULT NULL, branch_labels text[] DEFAULT '{}',
+                            depends_on text[] DEFAULT '{}')
+RETURNS text
+AS 'MODULE_PATHNAME', 'pgm_new'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION migrate_merge(revisions text[], message text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'pgm_merge'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION migrate_merge(revisions text, message text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'pgm_merge_single'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+--
+-- Applying.  These two run the user's migration SQL, so they must not pin
+-- search_path: the SQL resolves names exactly as it would in the caller's
+-- session.  Every statement pg_migrate builds for itself is schema-qualified.
+--
+CREATE FUNCTION migrate_upgrade(target text DEFAULT 'head')
+RETURNS TABLE (revision text, direction text, message text, duration interval)
+AS 'MODULE_PATHNAME', 'pgm_upgrade'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION migrate_downgrade(target text)
+RETURNS TABLE (revision text, direction text, message text, duration interval)
+AS 'MODULE_PATHNAME', 'pgm_downgrade'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION migrate_stamp(target text)
+RETURNS SETOF text
+AS 'MODULE_PATHNAME', 'pgm_stamp'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+-- Offline mode: the script that would run, applying nothing.
+CREATE FUNCTION migrate_upgrade_sql(target text DEFAULT 'head', from_revision text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pgm_upgrade_sql'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION migrate_downgrade_sql(target text, from_revision text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pgm_downgrade_sql'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+--
+-- Inspection.  None of these waits for a running migration.
+--
+CREATE FUNCTION migrate_current()
+RETURNS SETOF text
+AS 'MODULE_PATHNAME', 'pgm_current'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION migrate_heads()
+RETURNS TABLE (revision text, branch_labels text[], message text)
+AS 'MODULE_PATHNAME', 'pgm_heads'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION migrate_bases()
+RETURNS TABLE (revision text, branch_labels text[], message text)
+AS 'MODULE_PATHNAME', 'pgm_bases'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION migrate_branches()
+RETURNS TABLE (revision text, next_revisions text[], message text)
+AS 'MODULE_PATHNAME', 'pgm_branches'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION migrate_history(range text DEFAULT NULL)
+RETURNS TABLE (revision text, down_revisions text[], branch_labels text[], message text,
+               is_head boolean, is_base boolean, is_branch_point boolean,
+               is_merge boolean, is_applied boolean)
+AS 'MODULE_PATHNAME', 'pgm_history'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION migrate_resolve(identifier text)
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'pgm_resolve_identifier'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION migrate_show(identifier text)
+RETURNS TABLE (revision text, down_revisions text[], depends_on text[], branch_labels text[],
+               message text, upgrade_sql text, downgrade_sql text, checksum text,
+               registered_by name, registered_at timestamptz,
+               is_head boolean, is_applied boolean, next_revisions text[])
+AS 'MODULE_PATHNAME', 'pgm_show'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+-- Everything that changes state or reveals migration SQL is for the owner
+-- unless granted (README, "Privileges").
+REVOKE ALL ON FUNCTION
+    migrate_revision(text, text[], text, text, text, text[], text[]),
+    migrate_revision(text, text, text, text, text, text[], text[]),
+    migrate_new(text, text, text, text, text[], text[]),
+    migrate_merge(text[], text),
+    migrate_merge(text, text),
+    migrate_upgrade(text),
+    migrate_downgrade(text),
+    migrate_stamp(text),
+    migrate_upgrade_sql(text, text),
+    migrate_downgrade_sql(text, text),
+    migrate_show(text)
+FROM PUBLIC;

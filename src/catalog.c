@@ -1,0 +1,388 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *	  The SPI layer: every statement pg_migrate runs against its own tables.
+ *
+ * Each statement names the extension's schema (looked up at run time and
+ * quoted) and uses pg_catalog's operators by their qualified names, so a
+ * function or operator that someone planted on the caller's search_path is
+ * never called here.  Values always travel as $n parameters.
+ *
+ * The per-step statements of an apply run are prepared once per call; the
+ * plans die with SPI_finish, so a dropped and re-created extension never
+ * meets a stale plan.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+
+#include "catalog.h"
+#include "srf_util.h"
+
+static bool read_only;
+static char *schema_quoted;
+
+/* statements prepared lazily, once per connect */
+enum
+{
+	PLAN_STEP_SQL_UP,
+	PLAN_STEP_SQL_DOWN,
+	PLAN_ADD_HEAD,
+	PLAN_REMOVE_HEAD,
+	PLAN_LOG,
+	NUM_PLANS
+};
+static SPIPlanPtr plans[NUM_PLANS];
+
+/* get_extension_schema() is exported from 16 on; before, scan pg_extension */
+static Oid
+extension_schema(Oid ext)
+{
+#if PG_VERSION_NUM >= 160000
+	return get_extension_schema(ext);
+#else
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			nsp = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(ext));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return nsp;
+#endif
+}
+
+void
+pgm_catalog_connect(bool ro)
+{
+	Oid			ext = get_extension_oid("pg_migrate", false);
+	char	   *nsp = get_namespace_name(extension_schema(ext));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	read_only = ro;
+	schema_quoted = pstrdup(quote_identifier(nsp));
+	memset(plans, 0, sizeof(plans));
+}
+
+void
+pgm_catalog_finish(void)
+{
+	memset(plans, 0, sizeof(plans));
+	schema_quoted = NULL;
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+}
+
+const char *
+pgm_catalog_schema(void)
+{
+	return schema_quoted;
+}
+
+/* Run a statement built around the schema name, check its result code */
+static void
+run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, int expect)
+{
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
+
+	if (rc != expect)
+		elog(ERROR, "pg_migrate catalog statement failed: %s", SPI_result_code_string(rc));
+}
+
+static void
+run_plan(int which, const char *sql, int nargs, Oid *types, Datum *values, int expect)
+{
+	int			rc;
+
+	if (plans[which] == NULL)
+	{
+		plans[which] = SPI_prepare(sql, nargs, types);
+		if (plans[which] == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	}
+	rc = SPI_execute_plan(plans[which], values, NULL, read_only, 0);
+	if (rc != expect)
+		elog(ERROR, "pg_migrate catalog statement failed: %s", SPI_result_code_string(rc));
+}
+
+static char *
+getstr(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+static char **
+getarr(HeapTuple tup, TupleDesc desc, int col, int *n)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	*n = 0;
+	return isnull ? NULL : pgm_array_cstrings(d, n);
+}
+
+/*
+ * The whole graph, without the SQL bodies: the read-only functions need
+ * only the columns a reader can be granted without seeing any SQL.
+ */
+PgmGraph *
+pgm_catalog_load_graph(void)
+{
+	char	   *sql = psprintf("SELECT revision, down_revisions, depends_on, branch_labels, message, seq"
+							   " FROM %s.migrate_revisions ORDER BY seq", schema_quoted);
+	PgmRevInput *in;
+	uint64		n;
+	PgmGraph   *g;
+
+	run(sql, 0, NULL, NULL, NULL, SPI_OK_SELECT);
+	n = SPI_processed;
+	in = palloc(sizeof(PgmRevInput) * Max(n, 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		in[i].id = getstr(tup, desc, 1);
+		in[i].parents = getarr(tup, desc, 2, &in[i].nparents);
+		in[i].deps = getarr(tup, desc, 3, &in[i].ndeps);
+		in[i].labels = getarr(tup, desc, 4, &in[i].nlabels);
+		in[i].message = getstr(tup, desc, 5);
+		in[i].seq = DatumGetInt64(SPI_getbinval(tup, desc, 6, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	g = pgm_graph_build(in, (int) n);
+	pfree(in);
+	return g;
+}
+
+/* The applied heads of a scope, as graph indexes in registration order */
+PgmIdxList
+pgm_catalog_load_heads(PgmGraph *g, const char *scope)
+{
+	char	   *sql = psprintf("SELECT revision FROM %s.migrate_version"
+							   " WHERE scope OPERATOR(pg_catalog.=) $1", schema_quoted);
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(scope)};
+	PgmIdxList	heads;
+	bool	   *mark = palloc0(Max(g->nrevs, 1));
+
+	run(sql, 1, types, values, NULL, SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *id = getstr(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		int			idx = pgm_graph_lookup(g, id);
+
+		if (idx < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("applied revision \"%s\" is not registered", id)));
+		mark[idx] = true;
+	}
+	heads.n = 0;
+	heads.items = palloc(sizeof(int) * Max(g->nrevs, 1));
+	for (int i = 0; i < g->nrevs; i++)
+		if (mark[i])
+			heads.items[heads.n++] = i;
+	pfree(mark);
+	return heads;
+}
+
+bool
+pgm_catalog_fetch_revision(const char *id, PgmRevisionRow *row)
+{
+	char	   *sql = psprintf("SELECT revision, down_revisions, depends_on, branch_labels, message,"
+							   " upgrade_sql, downgrade_sql, checksum, registered_by, registered_at"
+							   " FROM %s.migrate_revisions WHERE revision OPERATOR(pg_catalog.=) $1",
+							   schema_quoted);
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(id)};
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+
+	run(sql, 1, types, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return false;
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	row->revision = getstr(tup, desc, 1);
+	row->parents = getarr(tup, desc, 2, &row->nparents);
+	row->deps = getarr(tup, desc, 3, &row->ndeps);
+	row->labels = getarr(tup, desc, 4, &row->nlabels);
+	row->message = getstr(tup, desc, 5);
+	row->upgrade_sql = getstr(tup, desc, 6);
+	row->downgrade_sql = getstr(tup, desc, 7);
+	row->checksum = getstr(tup, desc, 8);
+	row->registered_by = SPI_getbinval(tup, desc, 9, &isnull);
+	row->registered_by = datumCopy(row->registered_by, false, NAMEDATALEN);
+	row->registered_at = SPI_getbinval(tup, desc, 10, &isnull);
+	return true;
+}
+
+/*
+ * Insert a new revision.  ON CONFLICT DO NOTHING makes a concurrent
+ * registration of the same id wait for the other one and then report
+ * "not inserted", so the caller can compare contents instead of failing on a
+ * unique violation.
+ */
+bool
+pgm_catalog_insert_revision(const PgmRevisionRow *row)
+{
+	char	   *sql = psprintf("INSERT INTO %s.migrate_revisions AS r"
+							   " (revision, down_revisions, depends_on, branch_labels, message,"
+							   "  upgrade_sql, downgrade_sql, checksum)"
+							   " VALUES ($1, $2, $3, $4, $5, $6, $7, %s.migrate_checksum($6, $7))"
+							   " ON CONFLICT (revision) DO NOTHING",
+							   schema_quoted, schema_quoted);
+	Oid			types[7] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[7];
+	char		nulls[7] = "       ";
+
+	values[0] = CStringGetTextDatum(row->revision);
+	values[1] = pgm_text_array(row->parents, row->nparents);
+	values[2] = pgm_text_array(row->deps, row->ndeps);
+	values[3] = pgm_text_array(row->labels, row->nlabels);
+	values[4] = CStringGetTextDatum(row->message);
+	values[5] = CStringGetTextDatum(row->upgrade_sql);
+	if (row->downgrade_sql)
+		values[6] = CStringGetTextDatum(row->downgrade_sql);
+	else
+		nulls[6] = 'n';
+	run(sql, 7, types, values, nulls, SPI_OK_INSERT);
+	return SPI_processed == 1;
+}
+
+/* The first revision of 'revs' (in that order) that has no downgrade SQL */
+const char *
+pgm_catalog_first_irreversible(PgmGraph *g, PgmIdxList revs)
+{
+	char	   *sql = psprintf("SELECT revision FROM %s.migrate_revisions"
+							   " WHERE downgrade_sql IS NULL"
+							   " AND revision OPERATOR(pg_catalog.=) ANY ($1)", schema_quoted);
+	Oid			types[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	char	  **ids = palloc(sizeof(char *) * Max(revs.n, 1));
+	bool	   *irreversible;
+
+	if (revs.n == 0)
+		return NULL;
+	for (int i = 0; i < revs.n; i++)
+		ids[i] = g->revs[revs.items[i]].id;
+	values[0] = pgm_text_array(ids, revs.n);
+	run(sql, 1, types, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return NULL;
+	irreversible = palloc0(Max(g->nrevs, 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+		irreversible[pgm_graph_lookup(g, getstr(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1))] = true;
+	for (int i = 0; i < revs.n; i++)
+		if (irreversible[revs.items[i]])
+			return g->revs[revs.items[i]].id;
+	return NULL;
+}
+
+/*
+ * The SQL of one step, after checking that the stored checksum still matches
+ * the stored SQL: a migration edited in place in the catalog must not run.
+ */
+char *
+pgm_catalog_step_sql(const char *id, bool upgrade)
+{
+	const char *s = schema_quoted;
+	char	   *sql = psprintf("SELECT %s, checksum OPERATOR(pg_catalog.=) %s.migrate_checksum(upgrade_sql, downgrade_sql)"
+							   " FROM %s.migrate_revisions WHERE revision OPERATOR(pg_catalog.=) $1",
+							   upgrade ? "upgrade_sql" : "downgrade_sql", s, s);
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(id)};
+	bool		isnull;
+	char	   *body;
+
+	run_plan(upgrade ? PLAN_STEP_SQL_UP : PLAN_STEP_SQL_DOWN, sql, 1, types, values, SPI_OK_SELECT);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("revision \"%s\" disappeared from the catalog", id)));
+	body = getstr(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("checksum mismatch for revision \"%s\"", id),
+				 errdetail("The SQL stored for this revision was changed after it was registered."),
+				 errhint("Registered migrations must not be edited; register a new revision instead.")));
+	if (body == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("revision \"%s\" is irreversible", id)));
+	SPI_freetuptable(SPI_tuptable);
+	return body;
+}
+
+void
+pgm_catalog_add_head(const char *scope, const char *id)
+{
+	char	   *sql = psprintf("INSERT INTO %s.migrate_version (scope, revision) VALUES ($1, $2)",
+							   schema_quoted);
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2] = {CStringGetTextDatum(scope), CStringGetTextDatum(id)};
+
+	run_plan(PLAN_ADD_HEAD, sql, 2, types, values, SPI_OK_INSERT);
+}
+
+void
+pgm_catalog_remove_head(const char *scope, const char *id)
+{
+	char	   *sql = psprintf("DELETE FROM %s.migrate_version"
+							   " WHERE scope OPERATOR(pg_catalog.=) $1 AND revision OPERATOR(pg_catalog.=) $2",
+							   schema_quoted);
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2] = {CStringGetTextDatum(scope), CStringGetTextDatum(id)};
+
+	run_plan(PLAN_REMOVE_HEAD, sql, 2, types, values, SPI_OK_DELETE);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("version state of scope \"%s\" changed under a running migration", scope),
+				 errdetail("Head \"%s\" was expected in migrate_version.", id)));
+}
+
+void
+pgm_catalog_log(const char *scope, const char *id, const char *direction,
+				TimestampTz started, TimestampTz finished)
+{
+	char	   *sql = psprintf("INSERT INTO %s.migrate_log"
+							   " (scope, revision, direction, started_at, duration, role, backend_pid, txid)"
+							   " VALUES ($1, $2, $3, $4, $5 OPERATOR(pg_catalog.-) $4, CURRENT_USER,"
+							   " pg_catalog.pg_backend_pid(), pg_catalog.pg_current_xact_id())",
+							   schema_quoted);
+	Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum		values[5] = {CStringGetTextDatum(scope), CStringGetTextDatum(id),
+	CStringGetTextDatum(direction), TimestampTzGetDatum(started), TimestampTzGetDatum(finished)};
+
+	run_plan(PLAN_LOG, sql, 5, types, values, SPI_OK_INSERT);
+}

@@ -1,0 +1,314 @@
+/*-------------------------------------------------------------------------
+ *
+ * fn_inspect.c
+ *	  SQL-callable read-only functions: migrate_current, migrate_heads,
+ *	  migrate_bases, migrate_branches, migrate_history, migrate_resolve and
+ *	  migrate_show.  None takes a lock, so none waits behind a migration.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+#include "catalog.h"
+#include "identifier.h"
+#include "pg_migrate.h"
+#include "plan.h"
+#include "srf_util.h"
+
+PG_FUNCTION_INFO_V1(pgm_current);
+PG_FUNCTION_INFO_V1(pgm_heads);
+PG_FUNCTION_INFO_V1(pgm_bases);
+PG_FUNCTION_INFO_V1(pgm_branches);
+PG_FUNCTION_INFO_V1(pgm_history);
+PG_FUNCTION_INFO_V1(pgm_resolve_identifier);
+PG_FUNCTION_INFO_V1(pgm_show);
+
+/* Branch labels that apply to each revision (Alembic's propagation) */
+typedef struct LabelIndex
+{
+	int			nlabels;
+	char	  **names;
+	bool	  **members;
+} LabelIndex;
+
+static LabelIndex
+label_index(PgmGraph *g)
+{
+	LabelIndex	li = {0};
+	int			total = 0;
+
+	for (int i = 0; i < g->nrevs; i++)
+		total += g->revs[i].nlabels;
+	li.names = palloc(sizeof(char *) * Max(total, 1));
+	li.members = palloc(sizeof(bool *) * Max(total, 1));
+	for (int i = 0; i < g->nrevs; i++)
+		for (int l = 0; l < g->revs[i].nlabels; l++)
+		{
+			li.names[li.nlabels] = g->revs[i].labels[l];
+			li.members[li.nlabels++] = pgm_graph_label_members(g, i);
+		}
+	return li;
+}
+
+static Datum
+labels_of(LabelIndex *li, int rev)
+{
+	char	  **out = palloc(sizeof(char *) * Max(li->nlabels, 1));
+	int			n = 0;
+
+	for (int l = 0; l < li->nlabels; l++)
+		if (li->members[l][rev])
+			out[n++] = li->names[l];
+	return pgm_text_array(out, n);
+}
+
+static Datum
+ids_array(PgmGraph *g, const int *idx, int n)
+{
+	char	  **ids = palloc(sizeof(char *) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		ids[i] = g->revs[idx[i]].id;
+	return pgm_text_array(ids, n);
+}
+
+Datum
+pgm_current(PG_FUNCTION_ARGS)
+{
+	PgmSrf		out = pgm_srf_begin(fcinfo);
+	PgmGraph   *g;
+	PgmIdxList	heads;
+
+	pgm_catalog_connect(true);
+	g = pgm_catalog_load_graph();
+	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
+	for (int i = 0; i < heads.n; i++)
+	{
+		Datum		v = CStringGetTextDatum(g->revs[heads.items[i]].id);
+		bool		isnull = false;
+
+		tuplestore_putvalues(out.store, out.desc, &v, &isnull);
+	}
+	pgm_catalog_finish();
+	return (Datum) 0;
+}
+
+/* heads or bases: (revision, branch_labels, message) */
+static Datum
+list_revisions(FunctionCallInfo fcinfo, bool heads)
+{
+	PgmSrf		out = pgm_srf_begin(fcinfo);
+	PgmGraph   *g;
+	PgmIdxList	l;
+	LabelIndex	li;
+
+	pgm_catalog_connect(true);
+	g = pgm_catalog_load_graph();
+	l = heads ? pgm_graph_heads(g) : pgm_graph_bases(g);
+	li = label_index(g);
+	for (int i = 0; i < l.n; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = CStringGetTextDatum(g->revs[l.items[i]].id);
+		values[1] = labels_of(&li, l.items[i]);
+		values[2] = CStringGetTextDatum(g->revs[l.items[i]].message);
+		tuplestore_putvalues(out.store, out.desc, values, nulls);
+	}
+	pgm_catalog_finish();
+	return (Datum) 0;
+}
+
+Datum
+pgm_heads(PG_FUNCTION_ARGS)
+{
+	return list_revisions(fcinfo, true);
+}
+
+Datum
+pgm_bases(PG_FUNCTION_ARGS)
+{
+	return list_revisions(fcinfo, false);
+}
+
+Datum
+pgm_branches(PG_FUNCTION_ARGS)
+{
+	PgmSrf		out = pgm_srf_begin(fcinfo);
+	PgmGraph   *g;
+
+	pgm_catalog_connect(true);
+	g = pgm_catalog_load_graph();
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		if (!pgm_is_branch_point(g, i))
+			continue;
+		values[0] = CStringGetTextDatum(g->revs[i].id);
+		values[1] = ids_array(g, g->revs[i].children, g->revs[i].nchildren);
+		values[2] = CStringGetTextDatum(g->revs[i].message);
+		tuplestore_putvalues(out.store, out.desc, values, nulls);
+	}
+	pgm_catalog_finish();
+	return (Datum) 0;
+}
+
+/*
+ * migrate_history(range): Alembic's "lower:upper", both ends optional and
+ * inclusive; each end is any identifier ("current", "-3", "label@head").
+ * Newest first.
+ */
+Datum
+pgm_history(PG_FUNCTION_ARGS)
+{
+	char	   *range = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	PgmSrf		out = pgm_srf_begin(fcinfo);
+	PgmGraph   *g;
+	PgmIdxList	current;
+	PgmState	st;
+	bool	   *in_range;
+	PgmIdxList	heads;
+	PgmIdxList	order;
+	LabelIndex	li;
+
+	pgm_catalog_connect(true);
+	g = pgm_catalog_load_graph();
+	current = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
+	st = pgm_state_from_heads(g, current);
+	heads = pgm_graph_heads(g);
+	in_range = palloc0(Max(g->nrevs, 1));
+
+	if (range == NULL || strcmp(range, ":") == 0)
+		memset(in_range, true, g->nrevs);
+	else
+	{
+		char	   *colon = strchr(range, ':');
+		char	   *lower = NULL;
+		char	   *upper = NULL;
+		PgmTarget	up = {0};
+
+		if (colon == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid history range \"%s\"", range),
+					 errhint("Write lower:upper, where either end may be left out, as in \"base:head\" or \"current:\".")));
+		if (colon > range)
+			lower = pnstrdup(range, colon - range);
+		if (colon[1])
+			upper = colon + 1;
+
+		if (upper)
+			up = pgm_resolve(g, upper, current);
+		else
+			up.revs = heads;
+		pgm_graph_ancestors(g, up.revs.items, up.revs.n, in_range);
+		if (lower)
+		{
+			PgmTarget	low = pgm_resolve(g, lower, current);
+			bool	   *above = palloc0(Max(g->nrevs, 1));
+
+			if (!low.is_base)
+			{
+				pgm_graph_descendants(g, low.revs.items, low.revs.n, above);
+				pgm_graph_descendants(g, low.below.items, low.below.n, above);
+				for (int i = 0; i < low.revs.n; i++)
+					if (!in_range[low.revs.items[i]])
+						ereport(ERROR,
+								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								 errmsg("revision \"%s\" is not an ancestor of \"%s\"",
+										g->revs[low.revs.items[i]].id, upper ? upper : "heads")));
+				for (int i = 0; i < g->nrevs; i++)
+					in_range[i] = in_range[i] && above[i];
+			}
+		}
+	}
+
+	order = pgm_graph_topo(g, heads.items, heads.n, in_range);
+	li = label_index(g);
+	for (int k = order.n - 1; k >= 0; k--)
+	{
+		int			i = order.items[k];
+		Datum		values[9];
+		bool		nulls[9] = {0};
+
+		values[0] = CStringGetTextDatum(g->revs[i].id);
+		values[1] = ids_array(g, g->revs[i].parents, g->revs[i].nparents);
+		values[2] = labels_of(&li, i);
+		values[3] = CStringGetTextDatum(g->revs[i].message);
+		values[4] = BoolGetDatum(pgm_is_head(g, i));
+		values[5] = BoolGetDatum(pgm_is_base(g, i));
+		values[6] = BoolGetDatum(pgm_is_branch_point(g, i));
+		values[7] = BoolGetDatum(pgm_is_merge(g, i));
+		values[8] = BoolGetDatum(st.applied[i]);
+		tuplestore_putvalues(out.store, out.desc, values, nulls);
+	}
+	pgm_catalog_finish();
+	return (Datum) 0;
+}
+
+/* migrate_resolve(identifier) -> text[]; '{}' for base */
+Datum
+pgm_resolve_identifier(PG_FUNCTION_ARGS)
+{
+	char	   *ident = pgm_arg_text(fcinfo, 0, "identifier");
+	MemoryContext outer = CurrentMemoryContext;
+	PgmGraph   *g;
+	PgmTarget	t;
+	Datum		result;
+
+	pgm_catalog_connect(true);
+	g = pgm_catalog_load_graph();
+	t = pgm_resolve(g, ident, pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE));
+	MemoryContextSwitchTo(outer);
+	result = ids_array(g, t.revs.items, t.revs.n);
+	pgm_catalog_finish();
+	PG_RETURN_DATUM(result);
+}
+
+Datum
+pgm_show(PG_FUNCTION_ARGS)
+{
+	char	   *ident = pgm_arg_text(fcinfo, 0, "identifier");
+	PgmSrf		out = pgm_srf_begin(fcinfo);
+	PgmGraph   *g;
+	PgmIdxList	current;
+	PgmState	st;
+	PgmRevisionRow row;
+	int			r;
+	Datum		values[13];
+	bool		nulls[13] = {0};
+
+	pgm_catalog_connect(true);
+	g = pgm_catalog_load_graph();
+	current = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
+	st = pgm_state_from_heads(g, current);
+	r = pgm_resolve_single(g, ident, current);
+	if (!pgm_catalog_fetch_revision(g->revs[r].id, &row))
+		elog(ERROR, "revision \"%s\" vanished", g->revs[r].id);
+
+	values[0] = CStringGetTextDatum(row.revision);
+	values[1] = pgm_text_array(row.parents, row.nparents);
+	values[2] = pgm_text_array(row.deps, row.ndeps);
+	values[3] = pgm_text_array(row.labels, row.nlabels);
+	values[4] = CStringGetTextDatum(row.message);
+	values[5] = CStringGetTextDatum(row.upgrade_sql);
+	if (row.downgrade_sql)
+		values[6] = CStringGetTextDatum(row.downgrade_sql);
+	else
+		nulls[6] = true;
+	values[7] = CStringGetTextDatum(row.checksum);
+	values[8] = row.registered_by;
+	values[9] = row.registered_at;
+	values[10] = BoolGetDatum(pgm_is_head(g, r));
+	values[11] = BoolGetDatum(st.applied[r]);
+	values[12] = ids_array(g, g->revs[r].children, g->revs[r].nchildren);
+	tuplestore_putvalues(out.store, out.desc, values, nulls);
+	pgm_catalog_finish();
+	return (Datum) 0;
+}

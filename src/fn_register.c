@@ -1,0 +1,386 @@
+/*-------------------------------------------------------------------------
+ *
+ * fn_register.c
+ *	  SQL-callable functions that add revisions to the catalog:
+ *	  migrate_revision, migrate_new and migrate_merge.
+ *
+ * Registration is idempotent so that a deploy can load every migration file
+ * with psql -f each time: the same revision with the same content is a
+ * no-op, with different content an error.  Registrations are serialised by
+ * their own advisory lock (PGM_LOCK_REGISTER), so label and id checks see
+ * every committed revision; a running migration does not block them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+
+#include "apply.h"
+#include "catalog.h"
+#include "identifier.h"
+#include "pg_migrate.h"
+
+
+PG_FUNCTION_INFO_V1(pgm_revision);
+PG_FUNCTION_INFO_V1(pgm_revision_single);
+PG_FUNCTION_INFO_V1(pgm_new);
+PG_FUNCTION_INFO_V1(pgm_merge);
+PG_FUNCTION_INFO_V1(pgm_merge_single);
+
+/* Reject duplicates inside one list (parents, labels, depends_on) */
+static void
+check_list(char **items, int n, const char *what, const char *listname)
+{
+	for (int i = 0; i < n; i++)
+	{
+		pgm_check_name(items[i], what);
+		for (int j = 0; j < i; j++)
+			if (strcmp(items[i], items[j]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s lists \"%s\" twice", listname, items[i])));
+	}
+}
+
+static bool
+same_list(char **a, int na, char **b, int nb)
+{
+	if (na != nb)
+		return false;
+	for (int i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool
+same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Which fields of an already registered revision differ from 'row' */
+static char *
+differences(const PgmRevisionRow *old, const PgmRevisionRow *row)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+#define DIFF(cond, name) \
+	if (!(cond)) appendStringInfo(&s, "%s%s", s.len ? ", " : "", name)
+	DIFF(same_list(old->parents, old->nparents, row->parents, row->nparents), "down_revision");
+	DIFF(same_list(old->deps, old->ndeps, row->deps, row->ndeps), "depends_on");
+	DIFF(same_list(old->labels, old->nlabels, row->labels, row->nlabels), "branch_labels");
+	DIFF(same_str(old->message, row->message), "message");
+	DIFF(same_str(old->upgrade_sql, row->upgrade_sql), "upgrade_sql");
+	DIFF(same_str(old->downgrade_sql, row->downgrade_sql), "downgrade_sql");
+#undef DIFF
+	return s.len ? s.data : NULL;
+}
+
+static void
+check_unchanged(const PgmRevisionRow *row)
+{
+	PgmRevisionRow old;
+	char	   *diff;
+
+	if (!pgm_catalog_fetch_revision(row->revision, &old))
+		elog(ERROR, "revision \"%s\" vanished during registration", row->revision);
+	diff = differences(&old, row);
+	if (diff)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("revision \"%s\" is already registered with different content", row->revision),
+				 errdetail("These fields differ: %s.", diff),
+				 errhint("A registered revision must not change; register the change as a new revision.")));
+}
+
+/*
+ * Check and insert one revision.  Returns its id.  Called with SPI connected.
+ */
+static char *
+register_revision(PgmRevisionRow *row)
+{
+	PgmGraph   *g;
+
+	pgm_check_name(row->revision, "revision id");
+	check_list(row->parents, row->nparents, "revision id", "down_revision");
+	check_list(row->deps, row->ndeps, "revision id", "depends_on");
+	check_list(row->labels, row->nlabels, "branch label", "branch_labels");
+	for (int i = 0; i < row->nparents; i++)
+		if (strcmp(row->parents[i], row->revision) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_RECURSION),
+					 errmsg("revision \"%s\" cannot be its own down_revision", row->revision)));
+	for (int i = 0; i < row->ndeps; i++)
+		if (strcmp(row->deps[i], row->revision) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_RECURSION),
+					 errmsg("revision \"%s\" cannot depend on itself", row->revision)));
+
+	DirectFunctionCall2(pg_advisory_xact_lock_int4,
+						Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_REGISTER));
+	g = pgm_catalog_load_graph();
+
+	if (pgm_graph_lookup(g, row->revision) >= 0)
+	{
+		check_unchanged(row);
+		return row->revision;
+	}
+	if (pgm_graph_lookup_label(g, row->revision) >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("revision id \"%s\" is already a branch label", row->revision)));
+
+	/*
+	 * Parents must exist already.  Since a new revision cannot be anyone's
+	 * parent yet, this is also what keeps the graph free of cycles.
+	 */
+	for (int i = 0; i < row->nparents; i++)
+		if (pgm_graph_lookup(g, row->parents[i]) < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("down_revision \"%s\" of revision \"%s\" does not exist",
+							row->parents[i], row->revision),
+					 errhint("Register revisions parents first: name migration files so that they sort in that order.")));
+	for (int i = 0; i < row->ndeps; i++)
+		if (pgm_graph_lookup(g, row->deps[i]) < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("depends_on revision \"%s\" of revision \"%s\" does not exist",
+							row->deps[i], row->revision)));
+	for (int i = 0; i < row->nlabels; i++)
+	{
+		int			owner = pgm_graph_lookup_label(g, row->labels[i]);
+
+		if (owner >= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("branch label \"%s\" is already used by revision \"%s\"",
+							row->labels[i], g->revs[owner].id)));
+		if (pgm_graph_lookup(g, row->labels[i]) >= 0 || strcmp(row->labels[i], row->revision) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("branch label \"%s\" is the id of a revision", row->labels[i])));
+	}
+
+	if (!pgm_catalog_insert_revision(row))
+		check_unchanged(row);	/* cannot happen under the lock, but be exact */
+	return row->revision;
+}
+
+/* migrate_revision(revision, down_revision text[] | text, upgrade_sql, ...) */
+static Datum
+revision_common(FunctionCallInfo fcinfo, bool single_parent)
+{
+	PgmRevisionRow row = {0};
+	MemoryContext outer = CurrentMemoryContext;
+	char	   *id;
+
+	row.revision = pgm_arg_text(fcinfo, 0, "revision");
+	if (PG_ARGISNULL(1))
+		row.nparents = 0;		/* a base */
+	else if (single_parent)
+	{
+		row.nparents = 1;
+		row.parents = palloc(sizeof(char *));
+		row.parents[0] = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	}
+	else
+		row.parents = pgm_arg_text_array(fcinfo, 1, "down_revision", &row.nparents);
+	row.upgrade_sql = pgm_arg_text(fcinfo, 2, "upgrade_sql");
+	row.downgrade_sql = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	row.message = pgm_arg_text(fcinfo, 4, "message");
+	row.labels = pgm_arg_text_array(fcinfo, 5, "branch_labels", &row.nlabels);
+	row.deps = pgm_arg_text_array(fcinfo, 6, "depends_on", &row.ndeps);
+
+	pgm_refuse_reentry("migrate_revision()");
+	pgm_catalog_connect(false);
+	id = register_revision(&row);
+	id = MemoryContextStrdup(outer, id);
+	pgm_catalog_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(id));
+}
+
+Datum
+pgm_revision(PG_FUNCTION_ARGS)
+{
+	return revision_common(fcinfo, false);
+}
+
+Datum
+pgm_revision_single(PG_FUNCTION_ARGS)
+{
+	return revision_common(fcinfo, true);
+}
+
+/* A fresh 12-hex-digit id, as Alembic's uuid4().hex[-12:] */
+static char *
+new_revision_id(PgmGraph *g)
+{
+	for (;;)
+	{
+		uint8		bytes[6];
+		char	   *id = palloc(13);
+
+		if (!pg_strong_random(bytes, sizeof(bytes)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not generate a random revision id")));
+		for (int i = 0; i < 6; i++)
+			snprintf(id + 2 * i, 3, "%02x", bytes[i]);
+		if (pgm_graph_lookup(g, id) < 0 && pgm_graph_lookup_label(g, id) < 0)
+			return id;
+	}
+}
+
+/*
+ * migrate_new(message, upgrade_sql, downgrade_sql, head, branch_labels,
+ * depends_on): alembic revision -m.  The parent is the single head, or the
+ * head named ('label@head', an id, or 'base' to start a new base).
+ */
+Datum
+pgm_new(PG_FUNCTION_ARGS)
+{
+	PgmRevisionRow row = {0};
+	MemoryContext outer = CurrentMemoryContext;
+	char	   *head = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	PgmGraph   *g;
+	PgmIdxList	heads;
+	char	   *id;
+
+	row.message = pgm_arg_text(fcinfo, 0, "message");
+	row.upgrade_sql = pgm_arg_text(fcinfo, 1, "upgrade_sql");
+	row.downgrade_sql = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	row.labels = pgm_arg_text_array(fcinfo, 4, "branch_labels", &row.nlabels);
+	row.deps = pgm_arg_text_array(fcinfo, 5, "depends_on", &row.ndeps);
+
+	pgm_refuse_reentry("migrate_new()");
+	pgm_catalog_connect(false);
+	DirectFunctionCall2(pg_advisory_xact_lock_int4,
+						Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_REGISTER));
+	g = pgm_catalog_load_graph();
+	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
+	row.parents = palloc(sizeof(char *));
+	if (head == NULL)
+	{
+		PgmIdxList	all = pgm_graph_heads(g);
+
+		if (all.n > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_CARDINALITY_VIOLATION),
+					 errmsg("cannot choose a parent: there are %d heads", all.n),
+					 errdetail("The heads are: %s.", pgm_format_ids(g, all.items, all.n)),
+					 errhint("Pass head => 'label@head' or a head's id, or merge the heads first.")));
+		row.nparents = all.n;
+		if (all.n == 1)
+			row.parents[0] = g->revs[all.items[0]].id;
+	}
+	else
+	{
+		PgmTarget	t = pgm_resolve(g, head, heads);
+
+		if (t.is_base && t.revs.n == 0)
+			row.nparents = 0;
+		else
+		{
+			int			p = pgm_resolve_single(g, head, heads);
+
+			if (!pgm_is_head(g, p))
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("revision \"%s\" is not a head", g->revs[p].id),
+						 errhint("To branch from an older revision, call migrate_revision() with an explicit down_revision.")));
+			row.nparents = 1;
+			row.parents[0] = g->revs[p].id;
+		}
+	}
+	row.revision = new_revision_id(g);
+	id = register_revision(&row);
+	id = MemoryContextStrdup(outer, id);
+	pgm_catalog_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(id));
+}
+
+/*
+ * migrate_merge(revisions, message): a revision with no SQL whose parents are
+ * the named revisions (alembic merge).  Each element is an identifier, so
+ * '{heads}' merges every head.
+ */
+static Datum
+merge_common(FunctionCallInfo fcinfo, char **idents, int nidents)
+{
+	PgmRevisionRow row = {0};
+	MemoryContext outer = CurrentMemoryContext;
+	PgmGraph   *g;
+	PgmIdxList	heads;
+	bool	   *chosen;
+	char	   *id;
+
+	row.message = pgm_arg_text(fcinfo, 1, "message");
+	row.upgrade_sql = "";
+	row.downgrade_sql = "";
+
+	pgm_refuse_reentry("migrate_merge()");
+	pgm_catalog_connect(false);
+	DirectFunctionCall2(pg_advisory_xact_lock_int4,
+						Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_REGISTER));
+	g = pgm_catalog_load_graph();
+	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
+	chosen = palloc0(Max(g->nrevs, 1));
+	for (int i = 0; i < nidents; i++)
+	{
+		PgmTarget	t = pgm_resolve(g, idents[i], heads);
+
+		for (int k = 0; k < t.revs.n; k++)
+			chosen[t.revs.items[k]] = true;
+	}
+	row.parents = palloc(sizeof(char *) * Max(g->nrevs, 1));
+	for (int i = 0; i < g->nrevs; i++)
+		if (chosen[i])
+		{
+			bool	   *anc = palloc0(Max(g->nrevs, 1));
+
+			row.parents[row.nparents++] = g->revs[i].id;
+			/* merging a revision with its own ancestor would merge nothing */
+			pgm_graph_ancestors(g, g->revs[i].parents, g->revs[i].nparents, anc);
+			for (int j = 0; j < g->nrevs; j++)
+				if (chosen[j] && anc[j])
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("cannot merge revision \"%s\" with its ancestor \"%s\"",
+									g->revs[i].id, g->revs[j].id)));
+			pfree(anc);
+		}
+	if (row.nparents < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a merge needs at least two revisions, got %d", row.nparents),
+				 errhint("Use migrate_heads() to see what there is to merge.")));
+	row.revision = new_revision_id(g);
+	id = register_revision(&row);
+	id = MemoryContextStrdup(outer, id);
+	pgm_catalog_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(id));
+}
+
+Datum
+pgm_merge(PG_FUNCTION_ARGS)
+{
+	int			n;
+	char	  **idents = pgm_arg_text_array(fcinfo, 0, "revisions", &n);
+
+	return merge_common(fcinfo, idents, n);
+}
+
+Datum
+pgm_merge_single(PG_FUNCTION_ARGS)
+{
+	char	   *ident = pgm_arg_text(fcinfo, 0, "revisions");
+
+	return merge_common(fcinfo, &ident, 1);
+}

@@ -1,0 +1,383 @@
+/*-------------------------------------------------------------------------
+ *
+ * graph.c
+ *	  The revision graph: built once per call from the catalog rows, then
+ *	  walked by the identifier resolver, the planner and the inspectors.
+ *
+ * Revisions are held in an array in registration order and refer to one
+ * another by array index, so every walk is a loop over ints with a bool or
+ * char mark array of the graph's size.  Every walk is iterative (a chain of
+ * a million revisions must not recurse a million frames deep) and touches
+ * each revision and edge at most once, so the cost of any graph call grows
+ * linearly with the number of revisions.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/hashfn.h"
+#include "utils/memutils.h"
+
+#include "graph.h"
+
+/* id -> index map; ids are short strings, so simplehash over hash_bytes */
+typedef struct PgmIdEntry
+{
+	const char *key;
+	int			idx;
+	uint32		hash;
+	char		status;
+} PgmIdEntry;
+
+#define SH_PREFIX pgm_idmap
+#define SH_ELEMENT_TYPE PgmIdEntry
+#define SH_KEY_TYPE const char *
+#define SH_KEY key
+#define SH_HASH_KEY(tb, k) hash_bytes((const unsigned char *) (k), strlen(k))
+#define SH_EQUAL(tb, a, b) (strcmp((a), (b)) == 0)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+static int	resolve_edge(PgmGraph *g, const char *from, const char *to, const char *what);
+static void check_acyclic(PgmGraph *g);
+
+/*
+ * Build the graph from catalog rows (ascending seq).  Errors here mean the
+ * catalog itself is inconsistent (edited by hand, or restored partially):
+ * registration never lets such a row in.
+ */
+PgmGraph *
+pgm_graph_build(PgmRevInput *input, int n)
+{
+	PgmGraph   *g = palloc0(sizeof(PgmGraph));
+	int		   *nchildren;
+	int		   *ndependents;
+
+	g->nrevs = n;
+	g->revs = palloc0(sizeof(PgmRev) * Max(n, 1));
+	g->idmap = pgm_idmap_create(CurrentMemoryContext, Max(n, 16), NULL);
+	g->labelmap = pgm_idmap_create(CurrentMemoryContext, 16, NULL);
+
+	for (int i = 0; i < n; i++)
+	{
+		PgmRev	   *r = &g->revs[i];
+		bool		found;
+		PgmIdEntry *e;
+
+		r->id = input[i].id;
+		r->message = input[i].message;
+		r->seq = input[i].seq;
+		r->nlabels = input[i].nlabels;
+		r->labels = input[i].labels;
+		e = pgm_idmap_insert(g->idmap, r->id, &found);
+		if (found)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("revision \"%s\" appears twice in the catalog", r->id)));
+		e->idx = i;
+		for (int l = 0; l < r->nlabels; l++)
+		{
+			e = pgm_idmap_insert(g->labelmap, r->labels[l], &found);
+			if (found)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("branch label \"%s\" is declared by two revisions", r->labels[l])));
+			e->idx = i;
+		}
+	}
+
+	/* resolve edges, counting children and dependents on the way */
+	nchildren = palloc0(sizeof(int) * Max(n, 1));
+	ndependents = palloc0(sizeof(int) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		PgmRev	   *r = &g->revs[i];
+
+		r->nparents = input[i].nparents;
+		r->parents = palloc(sizeof(int) * Max(r->nparents, 1));
+		for (int p = 0; p < r->nparents; p++)
+		{
+			r->parents[p] = resolve_edge(g, r->id, input[i].parents[p], "down_revision");
+			nchildren[r->parents[p]]++;
+		}
+		r->ndeps = input[i].ndeps;
+		r->deps = palloc(sizeof(int) * Max(r->ndeps, 1));
+		for (int d = 0; d < r->ndeps; d++)
+		{
+			r->deps[d] = resolve_edge(g, r->id, input[i].deps[d], "depends_on");
+			ndependents[r->deps[d]]++;
+		}
+	}
+	for (int i = 0; i < n; i++)
+	{
+		g->revs[i].children = palloc(sizeof(int) * Max(nchildren[i], 1));
+		g->revs[i].dependents = palloc(sizeof(int) * Max(ndependents[i], 1));
+	}
+	/* children in registration order, because i ascends */
+	for (int i = 0; i < n; i++)
+	{
+		PgmRev	   *r = &g->revs[i];
+
+		for (int p = 0; p < r->nparents; p++)
+		{
+			PgmRev	   *parent = &g->revs[r->parents[p]];
+
+			parent->children[parent->nchildren++] = i;
+		}
+		for (int d = 0; d < r->ndeps; d++)
+		{
+			PgmRev	   *dep = &g->revs[r->deps[d]];
+
+			dep->dependents[dep->ndependents++] = i;
+		}
+	}
+	pfree(nchildren);
+	pfree(ndependents);
+
+	check_acyclic(g);
+	return g;
+}
+
+static int
+resolve_edge(PgmGraph *g, const char *from, const char *to, const char *what)
+{
+	int			idx = pgm_graph_lookup(g, to);
+
+	if (idx < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("revision \"%s\" names unknown revision \"%s\" in its %s", from, to, what)));
+	return idx;
+}
+
+/*
+ * Registration only accepts parents that already exist, so a cycle can only
+ * come from a catalog edited by hand.  Kahn's algorithm over both edge kinds.
+ */
+static void
+check_acyclic(PgmGraph *g)
+{
+	int			n = g->nrevs;
+	int		   *indeg = palloc0(sizeof(int) * Max(n, 1));
+	int		   *queue = palloc(sizeof(int) * Max(n, 1));
+	int			head = 0,
+				tail = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		indeg[i] = g->revs[i].nparents + g->revs[i].ndeps;
+		if (indeg[i] == 0)
+			queue[tail++] = i;
+	}
+	while (head < tail)
+	{
+		PgmRev	   *r = &g->revs[queue[head++]];
+
+		for (int c = 0; c < r->nchildren; c++)
+			if (--indeg[r->children[c]] == 0)
+				queue[tail++] = r->children[c];
+		for (int c = 0; c < r->ndependents; c++)
+			if (--indeg[r->dependents[c]] == 0)
+				queue[tail++] = r->dependents[c];
+	}
+	if (tail < n)
+	{
+		for (int i = 0; i < n; i++)
+			if (indeg[i] > 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("the revision graph has a cycle through revision \"%s\"",
+								g->revs[i].id),
+						 errhint("Inspect the catalog table migrate_revisions; registration never creates a cycle.")));
+	}
+	pfree(indeg);
+	pfree(queue);
+}
+
+int
+pgm_graph_lookup(PgmGraph *g, const char *id)
+{
+	PgmIdEntry *e = pgm_idmap_lookup(g->idmap, id);
+
+	return e ? e->idx : -1;
+}
+
+int
+pgm_graph_lookup_label(PgmGraph *g, const char *label)
+{
+	PgmIdEntry *e = pgm_idmap_lookup(g->labelmap, label);
+
+	return e ? e->idx : -1;
+}
+
+static PgmIdxList
+filter_revs(PgmGraph *g, bool heads)
+{
+	PgmIdxList	l;
+
+	l.n = 0;
+	l.items = palloc(sizeof(int) * Max(g->nrevs, 1));
+	for (int i = 0; i < g->nrevs; i++)
+		if (heads ? pgm_is_head(g, i) : pgm_is_base(g, i))
+			l.items[l.n++] = i;
+	return l;
+}
+
+PgmIdxList
+pgm_graph_heads(PgmGraph *g)
+{
+	return filter_revs(g, true);
+}
+
+PgmIdxList
+pgm_graph_bases(PgmGraph *g)
+{
+	return filter_revs(g, false);
+}
+
+/* Flood fill over two edge lists per revision; 'down' picks which two */
+static void
+closure(PgmGraph *g, const int *start, int nstart, bool *mark, bool down)
+{
+	int		   *stack = palloc(sizeof(int) * Max(g->nrevs, 1));
+	int			sp = 0;
+
+	for (int s = 0; s < nstart; s++)
+		if (!mark[start[s]])
+		{
+			mark[start[s]] = true;
+			stack[sp++] = start[s];
+		}
+	while (sp > 0)
+	{
+		PgmRev	   *r = &g->revs[stack[--sp]];
+		int			n1 = down ? r->nparents : r->nchildren;
+		int		   *e1 = down ? r->parents : r->children;
+		int			n2 = down ? r->ndeps : r->ndependents;
+		int		   *e2 = down ? r->deps : r->dependents;
+
+		for (int k = 0; k < n1 + n2; k++)
+		{
+			int			next = k < n1 ? e1[k] : e2[k - n1];
+
+			if (!mark[next])
+			{
+				mark[next] = true;
+				stack[sp++] = next;
+			}
+		}
+	}
+	pfree(stack);
+}
+
+void
+pgm_graph_ancestors(PgmGraph *g, const int *start, int nstart, bool *mark)
+{
+	closure(g, start, nstart, mark, true);
+}
+
+void
+pgm_graph_descendants(PgmGraph *g, const int *start, int nstart, bool *mark)
+{
+	closure(g, start, nstart, mark, false);
+}
+
+/*
+ * Depth-first post-order from each start revision, down through parents
+ * (declared order) and then depends_on, staying inside 'subset'.  A revision
+ * is emitted after all its ancestors in the subset, and a branch's
+ * revisions come out together, so a plan reads like the history it applies.
+ */
+PgmIdxList
+pgm_graph_topo(PgmGraph *g, const int *start, int nstart, const bool *subset)
+{
+	int			n = g->nrevs;
+	char	   *state = palloc0(Max(n, 1));	/* 0 new, 1 on stack, 2 emitted */
+	int		   *stack = palloc(sizeof(int) * Max(n, 1));
+	int		   *edge = palloc(sizeof(int) * Max(n, 1));
+	PgmIdxList	out;
+
+	out.n = 0;
+	out.items = palloc(sizeof(int) * Max(n, 1));
+	for (int s = 0; s < nstart; s++)
+	{
+		int			sp = 0;
+
+		if (state[start[s]] != 0 || (subset && !subset[start[s]]))
+			continue;
+		state[start[s]] = 1;
+		stack[sp] = start[s];
+		edge[sp++] = 0;
+		while (sp > 0)
+		{
+			PgmRev	   *r = &g->revs[stack[sp - 1]];
+			int			k = edge[sp - 1];
+
+			if (k < r->nparents + r->ndeps)
+			{
+				int			next = k < r->nparents ? r->parents[k] : r->deps[k - r->nparents];
+
+				edge[sp - 1]++;
+				if (state[next] == 0 && (subset == NULL || subset[next]))
+				{
+					state[next] = 1;
+					stack[sp] = next;
+					edge[sp++] = 0;
+				}
+			}
+			else
+			{
+				state[stack[sp - 1]] = 2;
+				out.items[out.n++] = stack[--sp];
+			}
+		}
+	}
+	pfree(state);
+	pfree(stack);
+	pfree(edge);
+	return out;
+}
+
+/*
+ * Alembic's propagation of a branch label: the declaring revision, all its
+ * descendants through parent edges (not depends_on), and its ancestors down
+ * to, not including, the nearest branch point or merge point.
+ */
+bool *
+pgm_graph_label_members(PgmGraph *g, int declaring)
+{
+	bool	   *mark = palloc0(Max(g->nrevs, 1));
+	int		   *stack = palloc(sizeof(int) * Max(g->nrevs, 1));
+	int			sp = 0;
+	int			p;
+
+	mark[declaring] = true;
+	stack[sp++] = declaring;
+	while (sp > 0)
+	{
+		PgmRev	   *r = &g->revs[stack[--sp]];
+
+		for (int c = 0; c < r->nchildren; c++)
+			if (!mark[r->children[c]])
+			{
+				mark[r->children[c]] = true;
+				stack[sp++] = r->children[c];
+			}
+	}
+	pfree(stack);
+
+	for (p = declaring;;)
+	{
+		if (pgm_is_branch_point(g, p) || pgm_is_merge(g, p))
+			break;
+		mark[p] = true;
+		if (pgm_is_base(g, p))
+			break;
+		p = g->revs[p].parents[0];
+	}
+	return mark;
+}

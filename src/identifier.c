@@ -1,0 +1,461 @@
+/*-------------------------------------------------------------------------
+ *
+ * identifier.c
+ *	  Checks revision ids and branch labels, and resolves the identifiers an
+ *	  Alembic user types into sets of revisions.
+ *
+ * Ids and labels are 1 to 128 characters from [A-Za-z0-9_]: this keeps them
+ * clear of the grammar's operators ('@', '+', '-', ':') and of quoting.
+ *
+ * The grammar, as Alembic's revision.py reads it:
+ *
+ *		ident	:= [branch '@'] body
+ *		body	:= 'heads' | 'head' | 'base' | 'current' | name
+ *				 | [symbol] ('+' | '-') digits
+ *		name	:= full id | branch label | unique id prefix
+ *
+ * 'branch' is a branch label or a revision (then it means that revision's
+ * descendants).  A relative walk goes one parent or one child per step and
+ * fails where that is ambiguous (a merge going down, a branch point going
+ * up), as Alembic's _walk does; walking down off a base yields "base".
+ * Without a symbol the walk starts from the applied heads.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "lib/stringinfo.h"
+
+#include "identifier.h"
+#include "pg_migrate.h"
+
+static const char *const reserved_words[] = {"head", "heads", "base", "current", NULL};
+
+/* A parsed identifier */
+typedef struct ParsedIdent
+{
+	char	   *branch;			/* before '@', or NULL */
+	char	   *symbol;			/* the body without the relative part, or NULL */
+	bool		relative;
+	int			steps;			/* signed */
+} ParsedIdent;
+
+static ParsedIdent parse_ident(const char *ident);
+static int	lookup_name(PgmGraph *g, const char *name, const bool *scope, const char *branch);
+static bool *branch_scope(PgmGraph *g, const char *branch);
+static int	walk(PgmGraph *g, int start, int steps, const bool *scope, const char *ident,
+				 bool *fell_off);
+static PgmIdxList one(int idx);
+static void error_multiple_heads(PgmGraph *g, PgmIdxList heads, const char *ident);
+
+bool
+pgm_is_reserved_word(const char *name)
+{
+	for (int i = 0; reserved_words[i]; i++)
+		if (strcmp(name, reserved_words[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Reject an id or label that the grammar could not name unambiguously.
+ * 'what' is "revision id" or "branch label".
+ */
+void
+pgm_check_name(const char *name, const char *what)
+{
+	size_t		len = strlen(name);
+
+	if (len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", what)));
+	if (len > PGM_MAX_ID_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is too long", what),
+				 errdetail("It has %zu bytes; the maximum is %d.", len, PGM_MAX_ID_LEN)));
+	for (const char *p = name; *p; p++)
+	{
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			  (*p >= '0' && *p <= '9') || *p == '_'))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s \"%s\" contains an invalid character", what, name),
+					 errdetail("Revision ids and branch labels may contain only ASCII letters, digits and underscores."),
+					 *p == ',' || *p == '{' ?
+					 errhint("To give several parents, pass an array: ARRAY['rev1', 'rev2'].") : 0));
+	}
+	if (pgm_is_reserved_word(name))
+		ereport(ERROR,
+				(errcode(ERRCODE_RESERVED_NAME),
+				 errmsg("%s \"%s\" is a reserved word", what, name),
+				 errdetail("\"head\", \"heads\", \"base\" and \"current\" are identifiers of their own.")));
+}
+
+static ParsedIdent
+parse_ident(const char *ident)
+{
+	ParsedIdent p = {0};
+	const char *at = strchr(ident, '@');
+	const char *body = ident;
+	const char *sign;
+
+	if (at)
+	{
+		p.branch = pnstrdup(ident, at - ident);
+		body = at + 1;
+		if (p.branch[0] == '\0' || *body == '\0' || strchr(body, '@'))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid revision identifier \"%s\"", ident),
+					 errhint("Write branch@head, branch@base, branch@revision or branch@-1.")));
+	}
+
+	sign = body + strcspn(body, "+-");
+	if (*sign)
+	{
+		long long	v = 0;
+
+		p.relative = true;
+		if (sign[1] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid revision identifier \"%s\"", ident),
+					 errdetail("A relative step needs a number after \"%c\".", *sign)));
+		for (const char *d = sign + 1; *d; d++)
+		{
+			if (*d < '0' || *d > '9')
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid revision identifier \"%s\"", ident),
+						 errdetail("Only digits may follow \"%c\".", *sign)));
+			v = v * 10 + (*d - '0');
+			if (v > INT_MAX)
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("relative step in \"%s\" is out of range", ident)));
+		}
+		p.steps = *sign == '-' ? -(int) v : (int) v;
+		if (sign > body)
+			p.symbol = pnstrdup(body, sign - body);
+	}
+	else
+		p.symbol = pstrdup(body);
+	return p;
+}
+
+static PgmIdxList
+one(int idx)
+{
+	PgmIdxList	l;
+
+	l.n = 1;
+	l.items = palloc(sizeof(int));
+	l.items[0] = idx;
+	return l;
+}
+
+/* Keep the members of 'l' that are in 'scope' (all when scope is NULL) */
+static PgmIdxList
+filter(PgmIdxList l, const bool *scope)
+{
+	PgmIdxList	out;
+
+	out.n = 0;
+	out.items = palloc(sizeof(int) * Max(l.n, 1));
+	for (int i = 0; i < l.n; i++)
+		if (scope == NULL || scope[l.items[i]])
+			out.items[out.n++] = l.items[i];
+	return out;
+}
+
+/* "a1, b2, c3" for messages, in the order given */
+char *
+pgm_format_ids(PgmGraph *g, const int *idx, int n)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&s, ", ");
+		if (i == 10 && n > 11)
+		{
+			appendStringInfo(&s, "and %d more", n - 10);
+			break;
+		}
+		appendStringInfoString(&s, g->revs[idx[i]].id);
+	}
+	return s.data;
+}
+
+static void
+error_multiple_heads(PgmGraph *g, PgmIdxList heads, const char *ident)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CARDINALITY_VIOLATION),
+			 errmsg("identifier \"%s\" is ambiguous: there are %d heads", ident, heads.n),
+			 errdetail("The heads are: %s.", pgm_format_ids(g, heads.items, heads.n)),
+			 errhint("Name one head (by id or as label@head), use \"heads\" for all of them, or join them with migrate_merge().")));
+}
+
+/*
+ * The revisions a branch name covers: a label's members, or a revision and
+ * its descendants.
+ */
+static bool *
+branch_scope(PgmGraph *g, const char *branch)
+{
+	int			decl = pgm_graph_lookup_label(g, branch);
+	bool	   *mark;
+
+	if (decl >= 0)
+		return pgm_graph_label_members(g, decl);
+
+	decl = lookup_name(g, branch, NULL, NULL);
+	mark = palloc0(Max(g->nrevs, 1));
+	pgm_graph_descendants(g, &decl, 1, mark);
+	return mark;
+}
+
+/*
+ * A full id, a branch label (its declaring revision), or a unique prefix of
+ * an id longer than three characters (Alembic's rule).
+ */
+static int
+lookup_name(PgmGraph *g, const char *name, const bool *scope, const char *branch)
+{
+	int			idx = pgm_graph_lookup(g, name);
+	size_t		len = strlen(name);
+	int			nfound = 0;
+	int			found[4];
+
+	if (idx < 0)
+		idx = pgm_graph_lookup_label(g, name);
+	if (idx < 0)
+	{
+		for (int i = 0; i < g->nrevs; i++)
+		{
+			const char *id = g->revs[i].id;
+
+			if (strncmp(id, name, len) == 0 && strlen(id) > 3 &&
+				(scope == NULL || scope[i]))
+			{
+				if (nfound < 4)
+					found[nfound] = i;
+				nfound++;
+			}
+		}
+		if (nfound == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("revision \"%s\" does not exist", name),
+					 len < 4 ? errhint("A partial revision id needs at least four characters.") : 0));
+		if (nfound > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_CARDINALITY_VIOLATION),
+					 errmsg("revision prefix \"%s\" is ambiguous", name),
+					 errdetail("%d revisions start with \"%s\": %s%s.", nfound, name,
+							   pgm_format_ids(g, found, Min(nfound, 3)),
+							   nfound > 3 ? ", ..." : ""),
+					 errhint("Give more characters of the revision id.")));
+		idx = found[0];
+	}
+	if (scope && !scope[idx])
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("revision \"%s\" is not a member of branch \"%s\"", g->revs[idx].id, branch)));
+	return idx;
+}
+
+/*
+ * Walk 'steps' parents (negative) or children (positive) from 'start'; a
+ * start of -1 is "below the bases".  Walking down off a base returns -1 and
+ * sets *fell_off; anything further is an error, as is an ambiguous step.
+ */
+static int
+walk(PgmGraph *g, int start, int steps, const bool *scope, const char *ident, bool *fell_off)
+{
+	int			cur = start;
+	int			total = steps < 0 ? -steps : steps;
+
+	*fell_off = false;
+	for (int s = 0; s < total; s++)
+	{
+		int			next = -1;
+		int			nnext = 0;
+
+		if (steps > 0)
+		{
+			int			n = cur < 0 ? g->nrevs : g->revs[cur].nchildren;
+
+			for (int k = 0; k < n; k++)
+			{
+				int			c = cur < 0 ? k : g->revs[cur].children[k];
+
+				if ((cur >= 0 || pgm_is_base(g, c)) && (scope == NULL || scope[c]))
+				{
+					next = c;
+					nnext++;
+				}
+			}
+		}
+		else if (*fell_off)
+			nnext = 0;
+		else if (pgm_is_base(g, cur))
+		{
+			*fell_off = true;
+			continue;
+		}
+		else
+		{
+			nnext = g->revs[cur].nparents;
+			next = g->revs[cur].parents[0];
+		}
+
+		if (nnext == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("relative revision \"%s\" goes past the %s", ident,
+							steps > 0 ? "head" : "base"),
+					 errdetail("It reaches its end after %d of %d steps.", s, total)));
+		if (nnext > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_CARDINALITY_VIOLATION),
+					 errmsg("relative revision \"%s\" is ambiguous", ident),
+					 errdetail("Step %d of %d reaches %s.", s + 1, total,
+							   steps > 0 ? (cur < 0 ? "several bases" : "a branch point")
+							   : "a merge point"),
+					 steps < 0 ?
+					 errhint("Give the target by id: a merge's parents are named in migrate_history().") :
+					 errhint("Name the branch as label@%+d, or give the target by id.", steps)));
+		cur = next;
+	}
+	return cur;
+}
+
+/*
+ * Resolve an identifier.  'current' holds the applied heads (for "current"
+ * and bare relative steps).
+ */
+PgmTarget
+pgm_resolve(PgmGraph *g, const char *ident, PgmIdxList current)
+{
+	PgmTarget	t = {0};
+	ParsedIdent p = parse_ident(ident);
+	bool	   *scope = p.branch ? branch_scope(g, p.branch) : NULL;
+	int			start;
+	bool		fell_off;
+
+	if (!p.relative)
+	{
+		if (strcmp(p.symbol, "heads") == 0)
+			t.revs = filter(pgm_graph_heads(g), scope);
+		else if (strcmp(p.symbol, "head") == 0)
+		{
+			t.revs = filter(pgm_graph_heads(g), scope);
+			if (t.revs.n > 1)
+				error_multiple_heads(g, t.revs, ident);
+		}
+		else if (strcmp(p.symbol, "current") == 0)
+			t.revs = filter(current, scope);
+		else if (strcmp(p.symbol, "base") == 0)
+		{
+			if (scope)
+			{
+				/* the lowest members of the branch */
+				t.below.items = palloc(sizeof(int) * Max(g->nrevs, 1));
+				for (int i = 0; i < g->nrevs; i++)
+				{
+					bool		lowest = scope[i];
+
+					for (int k = 0; lowest && k < g->revs[i].nparents; k++)
+						lowest = !scope[g->revs[i].parents[k]];
+					if (lowest)
+						t.below.items[t.below.n++] = i;
+				}
+			}
+			else
+				t.is_base = true;
+		}
+		else
+			t.revs = one(lookup_name(g, p.symbol, scope, p.branch));
+		return t;
+	}
+
+	/* relative: find the one revision to walk from (-1: below the bases) */
+	if (p.symbol == NULL || strcmp(p.symbol, "current") == 0)
+	{
+		PgmIdxList	cur = filter(current, scope);
+
+		if (cur.n > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_CARDINALITY_VIOLATION),
+					 errmsg("relative revision \"%s\" is ambiguous: %d heads are applied", ident, cur.n),
+					 errdetail("The applied heads are: %s.", pgm_format_ids(g, cur.items, cur.n)),
+					 errhint("Name the branch, as label@%+d.", p.steps)));
+		if (cur.n == 0 && p.steps < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("relative revision \"%s\" goes past the base", ident),
+					 errdetail("No revision is applied%s.", p.branch ? " on that branch" : "")));
+		start = cur.n == 1 ? cur.items[0] : -1;
+	}
+	else if (strcmp(p.symbol, "head") == 0)
+	{
+		PgmIdxList	heads = filter(pgm_graph_heads(g), scope);
+
+		if (heads.n > 1)
+			error_multiple_heads(g, heads, ident);
+		start = heads.n == 1 ? heads.items[0] : -1;
+	}
+	else if (strcmp(p.symbol, "base") == 0)
+		start = -1;
+	else if (strcmp(p.symbol, "heads") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid revision identifier \"%s\"", ident),
+				 errdetail("A relative step cannot start from \"heads\".")));
+	else
+		start = lookup_name(g, p.symbol, scope, p.branch);
+
+	if (start < 0 && p.steps < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relative revision \"%s\" goes past the base", ident)));
+
+	start = walk(g, start, p.steps, scope, ident, &fell_off);
+	if (fell_off)
+		t.below = one(start);
+	else if (start < 0)
+		t.is_base = true;		/* "+0" from nothing */
+	else
+		t.revs = one(start);
+	return t;
+}
+
+/*
+ * Resolve to exactly one revision (migrate_new's head, migrate_show, ...).
+ */
+int
+pgm_resolve_single(PgmGraph *g, const char *ident, PgmIdxList current)
+{
+	PgmTarget	t = pgm_resolve(g, ident, current);
+
+	if (t.revs.n == 1 && t.below.n == 0)
+		return t.revs.items[0];
+	if (t.revs.n > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_CARDINALITY_VIOLATION),
+				 errmsg("identifier \"%s\" names %d revisions where one is needed", ident, t.revs.n),
+				 errdetail("It names: %s.", pgm_format_ids(g, t.revs.items, t.revs.n))));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("identifier \"%s\" names no revision", ident),
+			 errdetail("It resolves to base, the state before any revision.")));
+	return -1;					/* keep compiler quiet */
+}

@@ -1,0 +1,91 @@
+/*-------------------------------------------------------------------------
+ *
+ * offline.c
+ *	  Renders a plan as one SQL script for psql: the same steps, in the same
+ *	  order, with the same migrate_version changes as the online run, inside
+ *	  one transaction that takes the same advisory lock first.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+
+#include "catalog.h"
+#include "offline.h"
+#include "pg_migrate.h"
+
+static void
+append_head_change(StringInfo s, PgmGraph *g, PgmHeadChange *ch, const char *scope)
+{
+	const char *nsp = pgm_catalog_schema();
+
+	for (int i = 0; i < ch->removed.n; i++)
+		appendStringInfo(s, "DELETE FROM %s.migrate_version WHERE scope OPERATOR(pg_catalog.=) %s"
+						 " AND revision OPERATOR(pg_catalog.=) %s;\n",
+						 nsp, quote_literal_cstr(scope),
+						 quote_literal_cstr(g->revs[ch->removed.items[i]].id));
+	for (int i = 0; i < ch->added.n; i++)
+		appendStringInfo(s, "INSERT INTO %s.migrate_version (scope, revision) VALUES (%s, %s);\n",
+						 nsp, quote_literal_cstr(scope),
+						 quote_literal_cstr(g->revs[ch->added.items[i]].id));
+}
+
+/* Does the SQL already end with a semicolon (ignoring trailing blanks)? */
+static bool
+ends_with_semicolon(const char *sql)
+{
+	size_t		len = strlen(sql);
+
+	while (len > 0 && (sql[len - 1] == ' ' || sql[len - 1] == '\n' ||
+					   sql[len - 1] == '\t' || sql[len - 1] == '\r'))
+		len--;
+	return len == 0 || sql[len - 1] == ';';
+}
+
+/* A message may hold newlines; a comment must not */
+static char *
+one_line(const char *msg)
+{
+	char	   *copy = pstrdup(msg);
+
+	for (char *c = copy; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
+	return copy;
+}
+
+char *
+pgm_render_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, const char *scope,
+				const char *from, const char *target)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	appendStringInfo(&s, "-- pg_migrate offline %s from %s to %s: %d step%s\n",
+					 plan->upgrade ? "upgrade" : "downgrade", from, target,
+					 plan->steps.n, plan->steps.n == 1 ? "" : "s");
+	appendStringInfoString(&s, "BEGIN;\n");
+	appendStringInfo(&s, "SELECT pg_catalog.pg_advisory_xact_lock(%d, %d);\n",
+					 PGM_LOCK_CLASS, PGM_LOCK_MIGRATE);
+	for (int i = 0; i < plan->steps.n; i++)
+	{
+		int			rev = plan->steps.items[i];
+		char	   *sql = pgm_catalog_step_sql(g->revs[rev].id, plan->upgrade);
+		PgmHeadChange ch;
+
+		appendStringInfo(&s, "\n-- Running %s of %s%s%s\n",
+						 plan->upgrade ? "upgrade" : "downgrade", g->revs[rev].id,
+						 g->revs[rev].message[0] ? ": " : "",
+						 one_line(g->revs[rev].message));
+		appendStringInfoString(&s, sql);
+		if (!ends_with_semicolon(sql))
+			appendStringInfoString(&s, "\n;");
+		appendStringInfoChar(&s, '\n');
+		ch = pgm_state_step(g, st, rev, plan->upgrade);
+		append_head_change(&s, g, &ch, scope);
+	}
+	appendStringInfoString(&s, "\nCOMMIT;\n");
+	return s.data;
+}
