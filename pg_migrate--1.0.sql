@@ -142,7 +142,7 @@ AS 'MODULE_PATHNAME', 'pgm_downgrade'
 LANGUAGE C VOLATILE;
 
 CREATE FUNCTION migrate_stamp(target text)
-RETURNS SETOF text
+RETURNS TABLE (revision text)
 AS 'MODULE_PATHNAME', 'pgm_stamp'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
@@ -164,7 +164,7 @@ SET search_path = pg_catalog, pg_temp;
 -- Inspection.  None of these waits for a running migration.
 --
 CREATE FUNCTION migrate_current()
-RETURNS SETOF text
+RETURNS TABLE (revision text)
 AS 'MODULE_PATHNAME', 'pgm_current'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;

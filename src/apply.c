@@ -132,13 +132,13 @@ run_step(PgmGraph *g, PgmState *st, int rev, bool upgrade, const char *scope, Pg
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 	rc = SPI_execute(sql, false, 0);
-	if (rc < 0)
+	if (rc == SPI_ERROR_TRANSACTION)
 		ereport(ERROR,
-				(errcode(rc == SPI_ERROR_TRANSACTION ? ERRCODE_INVALID_TRANSACTION_TERMINATION
-						 : ERRCODE_INTERNAL_ERROR),
-				 errmsg("migration SQL of revision \"%s\" failed: %s", id, SPI_result_code_string(rc)),
-				 rc == SPI_ERROR_TRANSACTION ?
-				 errdetail("Transaction control statements (BEGIN, COMMIT, ROLLBACK) are not allowed in migration SQL.") : 0));
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("revision \"%s\" contains a transaction control statement", id),
+				 errdetail("Migration SQL runs inside the caller's transaction, so it cannot use BEGIN, COMMIT, ROLLBACK or SAVEPOINT.")));
+	if (rc < 0)
+		elog(ERROR, "SPI_execute failed for revision \"%s\": %s", id, SPI_result_code_string(rc));
 	error_context_stack = errcb.previous;
 	SPI_freetuptable(SPI_tuptable);
 	finished = GetCurrentTimestamp();

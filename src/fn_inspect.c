@@ -175,6 +175,7 @@ pgm_history(PG_FUNCTION_ARGS)
 	bool	   *in_range;
 	PgmIdxList	heads;
 	PgmIdxList	order;
+	PgmIdxList	top;
 	LabelIndex	li;
 
 	pgm_catalog_connect(true);
@@ -229,7 +230,21 @@ pgm_history(PG_FUNCTION_ARGS)
 		}
 	}
 
-	order = pgm_graph_topo(g, heads.items, heads.n, in_range);
+	/* walk down from the newest revisions of the range, oldest of them first */
+	top.n = 0;
+	top.items = palloc(sizeof(int) * Max(g->nrevs, 1));
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		bool		is_top = in_range[i];
+
+		for (int c = 0; is_top && c < g->revs[i].nchildren; c++)
+			is_top = !in_range[g->revs[i].children[c]];
+		for (int c = 0; is_top && c < g->revs[i].ndependents; c++)
+			is_top = !in_range[g->revs[i].dependents[c]];
+		if (is_top)
+			top.items[top.n++] = i;
+	}
+	order = pgm_graph_topo(g, top.items, top.n, in_range);
 	li = label_index(g);
 	for (int k = order.n - 1; k >= 0; k--)
 	{

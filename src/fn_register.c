@@ -146,7 +146,7 @@ register_revision(PgmRevisionRow *row)
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("down_revision \"%s\" of revision \"%s\" does not exist",
 							row->parents[i], row->revision),
-					 errhint("Register revisions parents first: name migration files so that they sort in that order.")));
+					 errhint("Register parent revisions first: name migration files so that they sort parents first.")));
 	for (int i = 0; i < row->ndeps; i++)
 		if (pgm_graph_lookup(g, row->deps[i]) < 0)
 			ereport(ERROR,

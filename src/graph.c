@@ -287,10 +287,11 @@ pgm_graph_descendants(PgmGraph *g, const int *start, int nstart, bool *mark)
 }
 
 /*
- * Depth-first post-order from each start revision, down through parents
- * (declared order) and then depends_on, staying inside 'subset'.  A revision
- * is emitted after all its ancestors in the subset, and a branch's
- * revisions come out together, so a plan reads like the history it applies.
+ * Depth-first post-order from each start revision, down through depends_on
+ * and then parents (declared order), staying inside 'subset'.  A revision
+ * is emitted after all its ancestors in the subset, a branch's revisions
+ * come out together, and a revision's parent comes right before it where
+ * possible, so a plan reads like the history it applies.
  */
 PgmIdxList
 pgm_graph_topo(PgmGraph *g, const int *start, int nstart, const bool *subset)
@@ -319,7 +320,7 @@ pgm_graph_topo(PgmGraph *g, const int *start, int nstart, const bool *subset)
 
 			if (k < r->nparents + r->ndeps)
 			{
-				int			next = k < r->nparents ? r->parents[k] : r->deps[k - r->nparents];
+				int			next = k < r->ndeps ? r->deps[k] : r->parents[k - r->ndeps];
 
 				edge[sp - 1]++;
 				if (state[next] == 0 && (subset == NULL || subset[next]))

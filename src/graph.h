@@ -82,8 +82,8 @@ extern void pgm_graph_descendants(PgmGraph *g, const int *start, int nstart, boo
 
 /*
  * Topological order, ancestors first, of the revisions in 'subset' (all when
- * NULL): a depth-first post-order from 'start' that follows parents in their
- * declared order, then depends_on, so that each branch runs contiguously.
+ * NULL): a depth-first post-order from 'start' that follows depends_on, then
+ * parents in their declared order, so that each branch runs contiguously.
  */
 extern PgmIdxList pgm_graph_topo(PgmGraph *g, const int *start, int nstart, const bool *subset);
 

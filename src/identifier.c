@@ -346,10 +346,35 @@ PgmTarget
 pgm_resolve(PgmGraph *g, const char *ident, PgmIdxList current)
 {
 	PgmTarget	t = {0};
-	ParsedIdent p = parse_ident(ident);
-	bool	   *scope = p.branch ? branch_scope(g, p.branch) : NULL;
+	ParsedIdent p;
+	bool	   *scope;
 	int			start;
 	bool		fell_off;
+
+	if (ident[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("revision identifier must not be empty")));
+	/* branch@symbol+digits at the most; keeps absurd input out of messages */
+	if (strlen(ident) > 2 * PGM_MAX_ID_LEN + 12)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("revision identifier is too long"),
+				 errdetail("It has %zu bytes; an identifier has at most %d.",
+						   strlen(ident), 2 * PGM_MAX_ID_LEN + 12)));
+	for (const char *c = ident; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			  (*c >= '0' && *c <= '9') || *c == '_' || *c == '@' || *c == '+' || *c == '-'))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("revision identifier contains an invalid character"),
+					 (unsigned char) *c > ' ' && (unsigned char) *c < 127 ?
+					 errdetail("Character %d is \"%c\"; identifiers contain only ASCII letters, digits, underscores, \"@\", \"+\" and \"-\".",
+							   (int) (c - ident) + 1, *c) :
+					 errdetail("Byte %d is 0x%02x; identifiers contain only ASCII letters, digits, underscores, \"@\", \"+\" and \"-\".",
+							   (int) (c - ident) + 1, (unsigned char) *c)));
+	p = parse_ident(ident);
+	scope = p.branch ? branch_scope(g, p.branch) : NULL;
 
 	if (!p.relative)
 	{
