@@ -33,6 +33,8 @@ CREATE TABLE migrate_revisions (
         CHECK (revision OPERATOR(pg_catalog.~) '^[A-Za-z0-9_]{1,128}$')
 );
 ALTER SEQUENCE migrate_revisions_seq OWNED BY migrate_revisions.seq;
+-- registration looks labels up without loading the graph
+CREATE INDEX migrate_revisions_branch_labels ON migrate_revisions USING gin (branch_labels);
 
 -- The applied heads, as alembic_version holds them.  The scope key lets a
 -- later release keep separate state per target schema or migration stream

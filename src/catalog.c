@@ -214,6 +214,31 @@ pgm_catalog_load_heads(PgmGraph *g, const char *scope)
 }
 
 bool
+pgm_catalog_revision_exists(const char *id)
+{
+	char	   *sql = psprintf("SELECT 1 FROM %s.migrate_revisions WHERE revision OPERATOR(pg_catalog.=) $1",
+							   schema_quoted);
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(id)};
+
+	run(sql, 1, types, values, NULL, SPI_OK_SELECT);
+	return SPI_processed > 0;
+}
+
+/* The revision declaring a branch label, or NULL (GIN index on branch_labels) */
+char *
+pgm_catalog_label_owner(const char *label)
+{
+	char	   *sql = psprintf("SELECT revision FROM %s.migrate_revisions"
+							   " WHERE branch_labels OPERATOR(pg_catalog.@>) ARRAY[$1]", schema_quoted);
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(label)};
+
+	run(sql, 1, types, values, NULL, SPI_OK_SELECT);
+	return SPI_processed > 0 ? getstr(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : NULL;
+}
+
+bool
 pgm_catalog_fetch_revision(const char *id, PgmRevisionRow *row)
 {
 	char	   *sql = psprintf("SELECT revision, down_revisions, depends_on, branch_labels, message,"

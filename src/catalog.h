@@ -38,6 +38,8 @@ extern const char *pgm_catalog_schema(void);
 extern PgmGraph *pgm_catalog_load_graph(void);
 extern PgmIdxList pgm_catalog_load_heads(PgmGraph *g, const char *scope);
 
+extern bool pgm_catalog_revision_exists(const char *id);
+extern char *pgm_catalog_label_owner(const char *label);
 extern bool pgm_catalog_fetch_revision(const char *id, PgmRevisionRow *row);
 extern bool pgm_catalog_insert_revision(const PgmRevisionRow *row);
 extern const char *pgm_catalog_first_irreversible(PgmGraph *g, PgmIdxList revs);

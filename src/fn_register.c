@@ -105,7 +105,7 @@ check_unchanged(const PgmRevisionRow *row)
 static char *
 register_revision(PgmRevisionRow *row)
 {
-	PgmGraph   *g;
+	char	   *owner;
 
 	pgm_check_name(row->revision, "revision id");
 	check_list(row->parents, row->nparents, "revision id", "down_revision");
@@ -122,47 +122,50 @@ register_revision(PgmRevisionRow *row)
 					(errcode(ERRCODE_INVALID_RECURSION),
 					 errmsg("revision \"%s\" cannot depend on itself", row->revision)));
 
+	/*
+	 * Index lookups only, no graph load: a deploy that loads 100,000
+	 * migration files must not pay for the whole graph once per file.
+	 */
 	DirectFunctionCall2(pg_advisory_xact_lock_int4,
 						Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_REGISTER));
-	g = pgm_catalog_load_graph();
 
-	if (pgm_graph_lookup(g, row->revision) >= 0)
+	if (pgm_catalog_revision_exists(row->revision))
 	{
 		check_unchanged(row);
 		return row->revision;
 	}
-	if (pgm_graph_lookup_label(g, row->revision) >= 0)
+	if ((owner = pgm_catalog_label_owner(row->revision)) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("revision id \"%s\" is already a branch label", row->revision)));
+				 errmsg("revision id \"%s\" is already a branch label of revision \"%s\"",
+						row->revision, owner)));
 
 	/*
 	 * Parents must exist already.  Since a new revision cannot be anyone's
 	 * parent yet, this is also what keeps the graph free of cycles.
 	 */
 	for (int i = 0; i < row->nparents; i++)
-		if (pgm_graph_lookup(g, row->parents[i]) < 0)
+		if (!pgm_catalog_revision_exists(row->parents[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("down_revision \"%s\" of revision \"%s\" does not exist",
 							row->parents[i], row->revision),
 					 errhint("Register parent revisions first: name migration files so that they sort parents first.")));
 	for (int i = 0; i < row->ndeps; i++)
-		if (pgm_graph_lookup(g, row->deps[i]) < 0)
+		if (!pgm_catalog_revision_exists(row->deps[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("depends_on revision \"%s\" of revision \"%s\" does not exist",
 							row->deps[i], row->revision)));
 	for (int i = 0; i < row->nlabels; i++)
 	{
-		int			owner = pgm_graph_lookup_label(g, row->labels[i]);
-
-		if (owner >= 0)
+		if ((owner = pgm_catalog_label_owner(row->labels[i])) != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
 					 errmsg("branch label \"%s\" is already used by revision \"%s\"",
-							row->labels[i], g->revs[owner].id)));
-		if (pgm_graph_lookup(g, row->labels[i]) >= 0 || strcmp(row->labels[i], row->revision) == 0)
+							row->labels[i], owner)));
+		if (strcmp(row->labels[i], row->revision) == 0 ||
+			pgm_catalog_revision_exists(row->labels[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
 					 errmsg("branch label \"%s\" is the id of a revision", row->labels[i])));
