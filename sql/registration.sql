@@ -64,6 +64,17 @@ SELECT migrate_revision('d4d4', 'c3c3', 'SELECT 1', NULL, NULL);
 -- nothing above was registered
 SELECT count(*) FROM migrate_revisions;
 
+-- registration reads the catalog after its lock: READ COMMITTED only
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT migrate_revision('d4d4', 'c3c3', 'SELECT 1');
+ROLLBACK;
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT migrate_new('x', 'SELECT 1', head => 'c3c3');
+ROLLBACK;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT migrate_merge('heads', 'x');
+ROLLBACK;
+
 -- huge SQL and odd unicode in bodies and messages are fine
 SELECT migrate_revision('e5e5', 'c3c3', 'SELECT 1 /* ' || repeat('é', 100000) || ' */', NULL,
                         E'emoji \u263a and a ''quote''; and a semicolon');

@@ -63,6 +63,23 @@ pgm_refuse_reentry(const char *what)
 }
 
 /*
+ * Every caller of pg_migrate's locks reads the catalog after taking the
+ * lock, and must see what the previous holder committed.  Under REPEATABLE
+ * READ or SERIALIZABLE the snapshot was taken when the calling statement
+ * began, before the lock, so those reads could be stale: refused.
+ */
+void
+pgm_require_read_committed(const char *what)
+{
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("%s must run at the READ COMMITTED isolation level", what),
+				 errdetail("Under REPEATABLE READ or SERIALIZABLE the transaction's snapshot predates pg_migrate's lock, so the catalog it reads could be stale."),
+				 errhint("Run it in a READ COMMITTED transaction.")));
+}
+
+/*
  * Everything an upgrade, downgrade or stamp checks before it reads the
  * version state, then the lock.  lock_timeout bounds the wait.
  */
@@ -70,12 +87,7 @@ void
 pgm_begin_migration(const char *what)
 {
 	pgm_refuse_reentry(what);
-	if (IsolationUsesXactSnapshot())
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
-				 errmsg("%s must run at the READ COMMITTED isolation level", what),
-				 errdetail("Under REPEATABLE READ or SERIALIZABLE the transaction's snapshot predates pg_migrate's lock, so the version state it reads could be stale."),
-				 errhint("Run it in a READ COMMITTED transaction.")));
+	pgm_require_read_committed(what);
 	if (XactReadOnly)
 		ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),

@@ -14,6 +14,7 @@
 
 extern void pgm_begin_migration(const char *what);
 extern void pgm_refuse_reentry(const char *what);
+extern void pgm_require_read_committed(const char *what);
 extern void pgm_check_reversible(PgmGraph *g, PgmPlan *plan);
 extern void pgm_apply_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, const char *scope,
 						   PgmSrf *out);

@@ -202,6 +202,7 @@ revision_common(FunctionCallInfo fcinfo, bool single_parent)
 	row.deps = pgm_arg_text_array(fcinfo, 6, "depends_on", &row.ndeps);
 
 	pgm_refuse_reentry("migrate_revision()");
+	pgm_require_read_committed("migrate_revision()");
 	pgm_catalog_connect(false);
 	id = register_revision(&row);
 	id = MemoryContextStrdup(outer, id);
@@ -263,6 +264,7 @@ pgm_new(PG_FUNCTION_ARGS)
 	row.deps = pgm_arg_text_array(fcinfo, 5, "depends_on", &row.ndeps);
 
 	pgm_refuse_reentry("migrate_new()");
+	pgm_require_read_committed("migrate_new()");
 	pgm_catalog_connect(false);
 	DirectFunctionCall2(pg_advisory_xact_lock_int4,
 						Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_REGISTER));
@@ -329,6 +331,7 @@ merge_common(FunctionCallInfo fcinfo, char **idents, int nidents)
 	row.downgrade_sql = "";
 
 	pgm_refuse_reentry("migrate_merge()");
+	pgm_require_read_committed("migrate_merge()");
 	pgm_catalog_connect(false);
 	DirectFunctionCall2(pg_advisory_xact_lock_int4,
 						Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_REGISTER));
