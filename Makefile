@@ -26,7 +26,8 @@ PGFILEDESC = "pg_migrate - schema migrations inside PostgreSQL"
 REGRESS = setup registration graph identifiers upgrade_downgrade offline stamp_merge \
 	errors privileges search_path
 
-ISOLATION = serialize_migrators three_migrators concurrent_register readers_do_not_wait
+ISOLATION = serialize_migrators three_migrators concurrent_register readers_do_not_wait \
+	graph_cache
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso
 
 PG_CPPFLAGS = -I$(srcdir)/src

@@ -46,6 +46,34 @@ CREATE TABLE migrate_version (
     PRIMARY KEY (scope, revision)
 );
 
+-- The epoch: a statement trigger gives it a new value on every change to
+-- migrate_revisions, so a backend can keep the revision graph in memory
+-- between calls and reload it only when the epoch it sees has moved
+-- (src/catalog.c).  Values come from a sequence and never repeat, even
+-- across rolled-back transactions.  Not dumped: CREATE EXTENSION makes the row.
+CREATE SEQUENCE migrate_epoch_seq;
+CREATE TABLE migrate_epoch (
+    epoch   bigint NOT NULL,
+    one_row boolean PRIMARY KEY DEFAULT true CHECK (one_row)
+);
+INSERT INTO migrate_epoch (epoch) VALUES (pg_catalog.nextval('@extschema@.migrate_epoch_seq'::pg_catalog.regclass));
+
+CREATE FUNCTION migrate_bump_epoch()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE @extschema@.migrate_epoch
+       SET epoch = pg_catalog.nextval('@extschema@.migrate_epoch_seq'::pg_catalog.regclass);
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER migrate_revisions_epoch
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON migrate_revisions
+    FOR EACH STATEMENT EXECUTE FUNCTION migrate_bump_epoch();
+
 CREATE SEQUENCE migrate_log_seq;
 
 -- One row per step applied (and per revision stamped).
@@ -69,8 +97,8 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_version', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_log', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_log_seq', '');
 
-REVOKE ALL ON migrate_revisions, migrate_version, migrate_log FROM PUBLIC;
-REVOKE ALL ON SEQUENCE migrate_revisions_seq, migrate_log_seq FROM PUBLIC;
+REVOKE ALL ON migrate_revisions, migrate_version, migrate_log, migrate_epoch FROM PUBLIC;
+REVOKE ALL ON SEQUENCE migrate_revisions_seq, migrate_log_seq, migrate_epoch_seq FROM PUBLIC;
 
 --
 -- The checksum stored with each revision: SHA-256 of the upgrade SQL and the

@@ -40,3 +40,35 @@ SELECT * FROM migrate_show(NULL);
 
 SELECT count(*) FROM migrate_downgrade('base');
 DROP EXTENSION pg_migrate CASCADE;
+
+-- the graph is cached between calls; every change to migrate_revisions,
+-- committed, rolled back or typed in by hand, is seen by the next call
+CREATE EXTENSION pg_migrate;
+SELECT migrate_revision('cache01', NULL, 'SELECT 1', 'SELECT 1', 'one');
+SELECT revision FROM migrate_heads();
+SELECT migrate_revision('cache02', 'cache01', 'SELECT 1', 'SELECT 1', 'two');
+SELECT revision FROM migrate_heads();
+BEGIN;
+SELECT migrate_revision('cache03', 'cache02', 'SELECT 1', 'SELECT 1', 'three');
+SELECT revision FROM migrate_heads();
+ROLLBACK;
+SELECT revision FROM migrate_heads();
+BEGIN;
+SAVEPOINT s;
+SELECT migrate_revision('cache03', 'cache01', 'SELECT 1', 'SELECT 1', 'three, elsewhere');
+SELECT revision FROM migrate_heads();
+ROLLBACK TO SAVEPOINT s;
+SELECT revision FROM migrate_heads();
+COMMIT;
+UPDATE migrate_revisions SET down_revisions = '{}' WHERE revision = 'cache02';
+SELECT revision FROM migrate_bases();
+UPDATE migrate_revisions SET message = 'edited' WHERE revision = 'cache02';
+SELECT revision, message FROM migrate_heads();
+DELETE FROM migrate_revisions WHERE revision = 'cache02';
+SELECT revision FROM migrate_heads();
+TRUNCATE migrate_revisions CASCADE;
+SELECT revision FROM migrate_heads();
+DROP EXTENSION pg_migrate;
+CREATE EXTENSION pg_migrate;
+SELECT revision FROM migrate_heads();
+DROP EXTENSION pg_migrate;

@@ -21,13 +21,14 @@ GRANT EXECUTE ON FUNCTION
 GRANT SELECT, INSERT ON migrate_revisions TO regress_migrator;
 GRANT SELECT, INSERT, DELETE ON migrate_version TO regress_migrator;
 GRANT SELECT, INSERT ON migrate_log TO regress_migrator;
-GRANT USAGE ON SEQUENCE migrate_revisions_seq, migrate_log_seq TO regress_migrator;
+GRANT SELECT, UPDATE ON migrate_epoch TO regress_migrator;
+GRANT USAGE ON SEQUENCE migrate_revisions_seq, migrate_log_seq, migrate_epoch_seq TO regress_migrator;
 GRANT CREATE ON SCHEMA public TO regress_migrator;
 
 -- the read-only role: the columns without SQL bodies
 GRANT SELECT (revision, down_revisions, depends_on, branch_labels, message, seq)
     ON migrate_revisions TO regress_reader;
-GRANT SELECT ON migrate_version TO regress_reader;
+GRANT SELECT ON migrate_version, migrate_epoch TO regress_reader;
 
 -- PUBLIC can call nothing that changes state or shows SQL
 SET ROLE regress_nobody;

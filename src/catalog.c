@@ -29,12 +29,25 @@
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 #include "catalog.h"
 #include "srf_util.h"
 
 static bool read_only;
 static char *schema_quoted;
+
+/*
+ * The revision graph of the last call, kept between calls.  It is reused
+ * while the epoch this call sees (migrate_epoch, bumped by a trigger on
+ * every change to migrate_revisions) is the one it was built at; see
+ * pgm_catalog_load_graph().
+ */
+static MemoryContext graph_cxt = NULL;
+static PgmGraph *graph_cache = NULL;
+static Oid	graph_ext = InvalidOid;
+static int64 graph_epoch = 0;
+static Oid	current_ext = InvalidOid;
 
 /* statements prepared lazily, once per connect */
 enum
@@ -82,6 +95,7 @@ pgm_catalog_connect(bool ro)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	read_only = ro;
+	current_ext = ext;
 	schema_quoted = pstrdup(quote_identifier(nsp));
 	memset(plans, 0, sizeof(plans));
 }
@@ -149,35 +163,78 @@ getarr(HeapTuple tup, TupleDesc desc, int col, int *n)
 /*
  * The whole graph, without the SQL bodies: the read-only functions need
  * only the columns a reader can be granted without seeing any SQL.
+ *
+ * The graph is cached in this backend under the epoch that was visible when
+ * it was read.  Any change to migrate_revisions, committed or our own, moves
+ * the epoch in the same transaction, and epochs never repeat, so a snapshot
+ * that sees the cached epoch sees exactly the cached revisions.  The epoch is
+ * read before the revisions: if a commit slips in between, the graph is
+ * newer than its key and the next call just reloads it.  The cached graph
+ * is never modified by its users.
  */
 PgmGraph *
 pgm_catalog_load_graph(void)
 {
-	char	   *sql = psprintf("SELECT revision, down_revisions, depends_on, branch_labels, message, seq"
-							   " FROM %s.migrate_revisions ORDER BY seq", schema_quoted);
+	char	   *sql;
 	PgmRevInput *in;
 	uint64		n;
 	PgmGraph   *g;
+	int64		epoch;
+	bool		isnull;
+	MemoryContext old;
 
+	sql = psprintf("SELECT epoch FROM %s.migrate_epoch", schema_quoted);
+	run(sql, 0, NULL, NULL, NULL, SPI_OK_SELECT);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("table migrate_epoch must hold exactly one row")));
+	epoch = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (graph_cache && graph_ext == current_ext && graph_epoch == epoch)
+		return graph_cache;
+
+	graph_cache = NULL;
+	if (graph_cxt == NULL)
+		graph_cxt = AllocSetContextCreate(TopMemoryContext, "pg_migrate revision graph",
+										  ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(graph_cxt);
+
+	sql = psprintf("SELECT revision, down_revisions, depends_on, branch_labels, message, seq"
+				   " FROM %s.migrate_revisions ORDER BY seq", schema_quoted);
 	run(sql, 0, NULL, NULL, NULL, SPI_OK_SELECT);
 	n = SPI_processed;
+
+	/*
+	 * Rows are decoded in the call's memory; only what the graph keeps (ids,
+	 * messages, labels) is copied into the cache's context.
+	 */
 	in = palloc(sizeof(PgmRevInput) * Max(n, 1));
 	for (uint64 i = 0; i < n; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
+		char	  **labels;
 
-		in[i].id = getstr(tup, desc, 1);
+		in[i].id = MemoryContextStrdup(graph_cxt, getstr(tup, desc, 1));
 		in[i].parents = getarr(tup, desc, 2, &in[i].nparents);
 		in[i].deps = getarr(tup, desc, 3, &in[i].ndeps);
-		in[i].labels = getarr(tup, desc, 4, &in[i].nlabels);
-		in[i].message = getstr(tup, desc, 5);
+		labels = getarr(tup, desc, 4, &in[i].nlabels);
+		in[i].labels = in[i].nlabels ? MemoryContextAlloc(graph_cxt, sizeof(char *) * in[i].nlabels) : NULL;
+		for (int l = 0; l < in[i].nlabels; l++)
+			in[i].labels[l] = MemoryContextStrdup(graph_cxt, labels[l]);
+		in[i].message = MemoryContextStrdup(graph_cxt, getstr(tup, desc, 5));
 		in[i].seq = DatumGetInt64(SPI_getbinval(tup, desc, 6, &isnull));
 	}
 	SPI_freetuptable(SPI_tuptable);
+	old = MemoryContextSwitchTo(graph_cxt);
 	g = pgm_graph_build(in, (int) n);
+	MemoryContextSwitchTo(old);
 	pfree(in);
+
+	graph_cache = g;
+	graph_ext = current_ext;
+	graph_epoch = epoch;
 	return g;
 }
 
