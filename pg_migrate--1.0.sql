@@ -73,6 +73,9 @@ $$;
 CREATE TRIGGER migrate_revisions_epoch
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON migrate_revisions
     FOR EACH STATEMENT EXECUTE FUNCTION migrate_bump_epoch();
+-- also when changes arrive with session_replication_role = replica
+-- (logical replication, some restore tools)
+ALTER TABLE migrate_revisions ENABLE ALWAYS TRIGGER migrate_revisions_epoch;
 
 CREATE SEQUENCE migrate_log_seq;
 

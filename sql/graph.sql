@@ -17,6 +17,8 @@ SELECT revision FROM migrate_history('base:reports@head');
 SELECT revision FROM migrate_history('billing@base:billing@head');
 SELECT revision FROM migrate_history('eeee0006-1:');
 SELECT revision FROM migrate_history('ffff0001:eeee0006');
+SELECT revision FROM migrate_history('current:');
+SELECT revision FROM migrate_history(':current');
 SELECT revision FROM migrate_history('nope');
 SELECT revision FROM migrate_history('nope:');
 
@@ -65,6 +67,12 @@ SELECT revision FROM migrate_bases();
 UPDATE migrate_revisions SET message = 'edited' WHERE revision = 'cache02';
 SELECT revision, message FROM migrate_heads();
 DELETE FROM migrate_revisions WHERE revision = 'cache02';
+SELECT revision FROM migrate_heads();
+-- changes applied as a replica (logical replication) move the epoch too
+SET session_replication_role = replica;
+INSERT INTO migrate_revisions (revision, down_revisions, upgrade_sql, checksum)
+VALUES ('cache04', '{cache01}', 'SELECT 1', migrate_checksum('SELECT 1', NULL));
+RESET session_replication_role;
 SELECT revision FROM migrate_heads();
 TRUNCATE migrate_revisions CASCADE;
 SELECT revision FROM migrate_heads();

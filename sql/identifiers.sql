@@ -18,7 +18,8 @@ FROM unnest(ARRAY[
     'aaaa0001', 'eeee0006', 'eeee', 'aaaa', 'bbbb000', 'zzzz', 'a', 'AAAA0001',
     'billing', 'catalog', 'reports',
     'billing@head', 'catalog@head', 'reports@head', 'reports@heads', 'aaaa0002@head',
-    'billing@bbbb0004', 'billing@cccc0004', 'nope@head', 'billing@nope',
+    'billing@bbbb0004', 'billing@cccc0004', 'nope@head', 'billing@nope', 'billing@bbbb', 'billing@cccc',
+    'billing@aaaa0001', 'reports@cccc0003', 'billing@base', 'aaaa0002@base',
     'head-1', 'reports@head-1', 'reports@head-2', 'reports@head-3',
     'eeee0006-1', 'eeee0006-2', 'bbbb0004-2', 'bbbb0004-3', 'bbbb0004-4',
     'aaaa0001+1', 'aaaa0002+1', 'bbbb0003+1', 'bbbb0003+3', 'eeee0006+1', 'eeee0006+0',
@@ -37,6 +38,7 @@ SELECT migrate_resolve('abc');
 SELECT migrate_resolve('aaaa0002+1');
 SELECT migrate_resolve('dddd0005-1');
 SELECT migrate_resolve(NULL);
+SELECT * FROM migrate_show('billing@base');
 
 -- relative to what is applied: +N / -N walk from the applied head
 SELECT count(*) FROM migrate_upgrade('bbbb0003');

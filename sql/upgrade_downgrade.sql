@@ -121,6 +121,9 @@ SELECT migrate_revision('mmmm0010', 'jjjj0007', $$SELECT migrate_downgrade('base
 SELECT count(*) FROM migrate_upgrade('mmmm0010');
 SELECT migrate_revision('nnnn0010', 'jjjj0007', $$SELECT migrate_revision('oooo', NULL, 'SELECT 1')$$, NULL, 'registers');
 SELECT count(*) FROM migrate_upgrade('nnnn0010');
+-- even the read-only functions
+SELECT migrate_revision('pppp0010', 'jjjj0007', $$CREATE TABLE t_snap AS SELECT * FROM migrate_current()$$, NULL, 'reads');
+SELECT count(*) FROM migrate_upgrade('pppp0010');
 -- and the session is not left in a bad state
 SELECT * FROM migrate_current();
 

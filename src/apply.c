@@ -59,7 +59,8 @@ pgm_refuse_reentry(const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s cannot be called from inside a migration", what),
-				 errdetail("pg_migrate is applying a revision in this session.")));
+				 errdetail("pg_migrate is applying a revision in this session."),
+				 errhint("Migration SQL must not call pg_migrate, not even its read-only functions.")));
 }
 
 /*

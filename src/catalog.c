@@ -31,6 +31,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "apply.h"
 #include "catalog.h"
 #include "srf_util.h"
 
@@ -89,8 +90,16 @@ extension_schema(Oid ext)
 void
 pgm_catalog_connect(bool ro)
 {
-	Oid			ext = get_extension_oid("pg_migrate", false);
-	char	   *nsp = get_namespace_name(extension_schema(ext));
+	Oid			ext;
+	char	   *nsp;
+
+	/*
+	 * Any pg_migrate call from a migration's SQL (or a trigger it fires)
+	 * would reuse this file's per-call state under the running step.
+	 */
+	pgm_refuse_reentry("pg_migrate functions");
+	ext = get_extension_oid("pg_migrate", false);
+	nsp = get_namespace_name(extension_schema(ext));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

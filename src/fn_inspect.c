@@ -214,7 +214,8 @@ pgm_history(PG_FUNCTION_ARGS)
 			PgmTarget	low = pgm_resolve(g, lower, current);
 			bool	   *above = palloc0(Max(g->nrevs, 1));
 
-			if (!low.is_base)
+			/* an empty lower end ("current" with nothing applied) is base */
+			if (!low.is_base && (low.revs.n > 0 || low.below.n > 0))
 			{
 				pgm_graph_descendants(g, low.revs.items, low.revs.n, above);
 				pgm_graph_descendants(g, low.below.items, low.below.n, above);

@@ -344,6 +344,40 @@ pgm_graph_topo(PgmGraph *g, const int *start, int nstart, const bool *subset)
 }
 
 /*
+ * Alembic's "shares lineage" test, as a set: the revisions above or below
+ * 'rev' through down_revision edges only (depends_on does not count).
+ */
+bool *
+pgm_graph_lineage(PgmGraph *g, int rev)
+{
+	bool	   *mark = palloc0(Max(g->nrevs, 1));
+	int		   *stack = palloc(sizeof(int) * Max(g->nrevs, 1));
+
+	for (int dir = 0; dir < 2; dir++)
+	{
+		int			sp = 0;
+
+		stack[sp++] = rev;
+		while (sp > 0)
+		{
+			PgmRev	   *r = &g->revs[stack[--sp]];
+			int			n = dir == 0 ? r->nparents : r->nchildren;
+			int		   *e = dir == 0 ? r->parents : r->children;
+
+			for (int k = 0; k < n; k++)
+				if (!mark[e[k]])
+				{
+					mark[e[k]] = true;
+					stack[sp++] = e[k];
+				}
+		}
+	}
+	mark[rev] = true;
+	pfree(stack);
+	return mark;
+}
+
+/*
  * Alembic's propagation of a branch label: the declaring revision, all its
  * descendants through parent edges (not depends_on), and its ancestors down
  * to, not including, the nearest branch point or merge point.

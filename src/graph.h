@@ -87,6 +87,9 @@ extern void pgm_graph_descendants(PgmGraph *g, const int *start, int nstart, boo
  */
 extern PgmIdxList pgm_graph_topo(PgmGraph *g, const int *start, int nstart, const bool *subset);
 
+/* Revisions above or below one revision through down_revision edges */
+extern bool *pgm_graph_lineage(PgmGraph *g, int rev);
+
 /* Revisions carrying a branch label, with Alembic's propagation rules */
 extern bool *pgm_graph_label_members(PgmGraph *g, int declaring);
 

@@ -45,6 +45,7 @@ typedef struct ParsedIdent
 static ParsedIdent parse_ident(const char *ident);
 static int	lookup_name(PgmGraph *g, const char *name, const bool *scope, const char *branch);
 static bool *branch_scope(PgmGraph *g, const char *branch);
+static bool *branch_members(PgmGraph *g, const char *branch);
 static int	walk(PgmGraph *g, int start, int steps, const bool *scope, const char *ident,
 				 bool *fell_off);
 static PgmIdxList one(int idx);
@@ -204,18 +205,30 @@ error_multiple_heads(PgmGraph *g, PgmIdxList heads, const char *ident)
 }
 
 /*
- * The revisions a branch name covers: a label's members, or a revision and
- * its descendants.
+ * What "branch@" restricts an identifier to, as Alembic's filter_for_lineage
+ * does: the revisions that share lineage with the branch's revision (the
+ * label's declaring revision, or the revision named), i.e. lie above or
+ * below it through down_revision edges.
  */
 static bool *
 branch_scope(PgmGraph *g, const char *branch)
+{
+	int			decl = pgm_graph_lookup_label(g, branch);
+
+	if (decl < 0)
+		decl = lookup_name(g, branch, NULL, NULL);
+	return pgm_graph_lineage(g, decl);
+}
+
+/* The revisions a branch label is carried by, or a revision and its descendants */
+static bool *
+branch_members(PgmGraph *g, const char *branch)
 {
 	int			decl = pgm_graph_lookup_label(g, branch);
 	bool	   *mark;
 
 	if (decl >= 0)
 		return pgm_graph_label_members(g, decl);
-
 	decl = lookup_name(g, branch, NULL, NULL);
 	mark = palloc0(Max(g->nrevs, 1));
 	pgm_graph_descendants(g, &decl, 1, mark);
@@ -242,13 +255,27 @@ lookup_name(PgmGraph *g, const char *name, const bool *scope, const char *branch
 		{
 			const char *id = g->revs[i].id;
 
-			if (strncmp(id, name, len) == 0 && strlen(id) > 3 &&
-				(scope == NULL || scope[i]))
+			if (strncmp(id, name, len) == 0 && strlen(id) > 3)
 			{
 				if (nfound < 4)
 					found[nfound] = i;
 				nfound++;
 			}
+		}
+		/* prefer the candidates on the branch; report the others as such */
+		if (scope && nfound > 1)
+		{
+			int			nscoped = 0;
+
+			for (int i = 0; i < g->nrevs; i++)
+				if (strncmp(g->revs[i].id, name, len) == 0 && strlen(g->revs[i].id) > 3 && scope[i])
+				{
+					if (nscoped < 4)
+						found[nscoped] = i;
+					nscoped++;
+				}
+			if (nscoped > 0)
+				nfound = nscoped;
 		}
 		if (nfound == 0)
 			ereport(ERROR,
@@ -274,8 +301,9 @@ lookup_name(PgmGraph *g, const char *name, const bool *scope, const char *branch
 
 /*
  * Walk 'steps' parents (negative) or children (positive) from 'start'; a
- * start of -1 is "below the bases".  Walking down off a base returns -1 and
- * sets *fell_off; anything further is an error, as is an ambiguous step.
+ * start of -1 is "below the bases".  Walking down off a base returns that
+ * base with *fell_off set (the caller reads it as "that branch's base");
+ * a further step down is an error, as is an ambiguous step.
  */
 static int
 walk(PgmGraph *g, int start, int steps, const bool *scope, const char *ident, bool *fell_off)
@@ -392,14 +420,16 @@ pgm_resolve(PgmGraph *g, const char *ident, PgmIdxList current)
 		{
 			if (scope)
 			{
-				/* the lowest members of the branch */
+				/* the lowest revisions carrying the branch */
+				bool	   *members = branch_members(g, p.branch);
+
 				t.below.items = palloc(sizeof(int) * Max(g->nrevs, 1));
 				for (int i = 0; i < g->nrevs; i++)
 				{
-					bool		lowest = scope[i];
+					bool		lowest = members[i];
 
 					for (int k = 0; lowest && k < g->revs[i].nparents; k++)
-						lowest = !scope[g->revs[i].parents[k]];
+						lowest = !members[g->revs[i].parents[k]];
 					if (lowest)
 						t.below.items[t.below.n++] = i;
 				}
@@ -481,6 +511,8 @@ pgm_resolve_single(PgmGraph *g, const char *ident, PgmIdxList current)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("identifier \"%s\" names no revision", ident),
+			 t.below.n > 0 ?
+			 errdetail("It names the base of a branch, below its first revision.") :
 			 errdetail("It resolves to base, the state before any revision.")));
 	return -1;					/* keep compiler quiet */
 }
