@@ -177,7 +177,7 @@ SELECT * FROM migrate_current();
 SELECT c.relname FROM pg_class c
 WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'i')
   AND c.relname NOT LIKE 'migrate\_%'
-ORDER BY 1 COLLATE "C";
+ORDER BY c.relname COLLATE "C";
 
 \echo
 \echo '=== 9. Offline mode: the script an upgrade would run, applying nothing'
@@ -205,10 +205,9 @@ FROM migrate_show('shop');
 BEGIN;
 UPDATE migrate_revisions SET upgrade_sql = upgrade_sql || '-- edited'
 WHERE revision = 'e5f6a7b8c9d0';
-SELECT * FROM migrate_downgrade('-1');
 DO $$
 BEGIN
-    PERFORM * FROM migrate_upgrade('head');
+    PERFORM * FROM migrate_downgrade('-1');
 EXCEPTION WHEN data_corrupted THEN
     RAISE NOTICE 'refused (%): %', SQLSTATE, SQLERRM;
 END
