@@ -14,6 +14,12 @@ OBJS = \
 	src/identifier.o \
 	src/plan.o \
 	src/apply.o \
+	src/step.o \
+	src/run_log.o \
+	src/worker.o \
+	src/settings.o \
+	src/fn_apply.o \
+	src/sql_check.o \
 	src/offline.o \
 	src/srf_util.o \
 	src/fn_register.o \
@@ -37,3 +43,14 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+
+# Benchmarks (issue 5): installs the contenders, starts its own cluster and
+# runs test/bench/run against the pg_migrate that is installed (builds only
+# if none is).  Options: make bench BENCH_ARGS='--smoke' (see test/bench/README.md).
+.PHONY: bench
+bench:
+	test/bench/run $(BENCH_ARGS)
+
+# PGXS tracks no header dependencies unless the server was configured with
+# --enable-depend; the headers are few, so every object depends on all of them.
+$(OBJS): $(wildcard $(srcdir)/src/*.h)

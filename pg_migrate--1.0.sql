@@ -23,6 +23,10 @@ CREATE TABLE migrate_revisions (
     upgrade_sql     text NOT NULL,
     downgrade_sql   text,                           -- NULL: irreversible
     checksum        text NOT NULL,                  -- migrate_checksum(upgrade_sql, downgrade_sql)
+    lock_timeout    interval,                       -- applied around this revision's SQL only
+    statement_timeout interval,
+    transactional   boolean NOT NULL DEFAULT true,  -- false: run statement by statement, outside
+                                                    -- any transaction block (CALL migrate_apply only)
     registered_by   name NOT NULL DEFAULT CURRENT_USER,
     registered_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     seq             bigint NOT NULL UNIQUE
@@ -78,21 +82,57 @@ CREATE TRIGGER migrate_revisions_epoch
 ALTER TABLE migrate_revisions ENABLE ALWAYS TRIGGER migrate_revisions_epoch;
 
 CREATE SEQUENCE migrate_log_seq;
+-- One value per call of upgrade, downgrade, stamp or apply: groups its rows.
+CREATE SEQUENCE migrate_run_seq;
 
--- One row per step applied (and per revision stamped).
+-- One row per attempt of every step, failures included, and per revision
+-- stamped.  Append-only (a trigger refuses UPDATE, DELETE and TRUNCATE).
+-- Failed attempts survive the rollback of their step: in CALL mode they are
+-- committed after it, in function mode a background worker writes them in a
+-- transaction of its own (src/run_log.c).
 CREATE TABLE migrate_log (
-    id          bigint PRIMARY KEY
-                DEFAULT pg_catalog.nextval('@extschema@.migrate_log_seq'::pg_catalog.regclass),
-    scope       text NOT NULL,
-    revision    text NOT NULL,
-    direction   text NOT NULL CHECK (direction IN ('upgrade', 'downgrade', 'stamp', 'unstamp')),
-    started_at  timestamptz NOT NULL,
-    duration    interval NOT NULL,
-    role        name NOT NULL,
-    backend_pid integer NOT NULL,
-    txid        xid8 NOT NULL
+    id              bigint PRIMARY KEY
+                    DEFAULT pg_catalog.nextval('@extschema@.migrate_log_seq'::pg_catalog.regclass),
+    run_id          bigint NOT NULL,
+    scope           text NOT NULL,
+    revision        text NOT NULL,
+    direction       text NOT NULL CHECK (direction IN ('upgrade', 'downgrade', 'stamp', 'unstamp')),
+    attempt         integer NOT NULL DEFAULT 1,
+    outcome         text NOT NULL DEFAULT 'success' CHECK (outcome IN ('success', 'failed', 'retry')),
+    started_at      timestamptz NOT NULL,
+    duration        interval NOT NULL,
+    role            name NOT NULL,          -- current_user
+    session_role    name NOT NULL,          -- session_user
+    backend_pid     integer NOT NULL,
+    txid            xid8,                   -- NULL when the step's transaction rolled back
+    sqlstate        text,
+    error_message   text,
+    error_detail    text,
+    error_position  integer,                -- character position in the step's SQL
+    blockers        jsonb                   -- sessions holding the lock a step timed out on
 );
 ALTER SEQUENCE migrate_log_seq OWNED BY migrate_log.id;
+
+CREATE FUNCTION migrate_log_append_only()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'migrate_log is append-only'
+        USING ERRCODE = 'insufficient_privilege',
+              DETAIL = pg_catalog.format('%s on migrate_log is not allowed.', TG_OP),
+              HINT = 'The log keeps every attempt; DROP EXTENSION removes it with the extension.';
+END
+$$;
+CREATE TRIGGER migrate_log_append_only
+    BEFORE UPDATE OR DELETE ON migrate_log
+    FOR EACH ROW EXECUTE FUNCTION migrate_log_append_only();
+CREATE TRIGGER migrate_log_no_truncate
+    BEFORE TRUNCATE ON migrate_log
+    FOR EACH STATEMENT EXECUTE FUNCTION migrate_log_append_only();
+ALTER TABLE migrate_log ENABLE ALWAYS TRIGGER migrate_log_append_only;
+ALTER TABLE migrate_log ENABLE ALWAYS TRIGGER migrate_log_no_truncate;
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_revisions', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_revisions_seq', '');
@@ -101,7 +141,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_log', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_log_seq', '');
 
 REVOKE ALL ON migrate_revisions, migrate_version, migrate_log, migrate_epoch FROM PUBLIC;
-REVOKE ALL ON SEQUENCE migrate_revisions_seq, migrate_log_seq, migrate_epoch_seq FROM PUBLIC;
+REVOKE ALL ON SEQUENCE migrate_revisions_seq, migrate_log_seq, migrate_epoch_seq, migrate_run_seq FROM PUBLIC;
 
 --
 -- The checksum stored with each revision: SHA-256 of the upgrade SQL and the
@@ -124,7 +164,9 @@ $$;
 --
 CREATE FUNCTION migrate_revision(revision text, down_revision text[], upgrade_sql text,
                                  downgrade_sql text DEFAULT NULL, message text DEFAULT '',
-                                 branch_labels text[] DEFAULT '{}', depends_on text[] DEFAULT '{}')
+                                 branch_labels text[] DEFAULT '{}', depends_on text[] DEFAULT '{}',
+                                 lock_timeout interval DEFAULT NULL, statement_timeout interval DEFAULT NULL,
+                                 transactional boolean DEFAULT true)
 RETURNS text
 AS 'MODULE_PATHNAME', 'pgm_revision'
 LANGUAGE C VOLATILE
@@ -133,7 +175,9 @@ SET search_path = pg_catalog, pg_temp;
 -- The common case: one parent (or NULL for a base) given as plain text.
 CREATE FUNCTION migrate_revision(revision text, down_revision text, upgrade_sql text,
                                  downgrade_sql text DEFAULT NULL, message text DEFAULT '',
-                                 branch_labels text[] DEFAULT '{}', depends_on text[] DEFAULT '{}')
+                                 branch_labels text[] DEFAULT '{}', depends_on text[] DEFAULT '{}',
+                                 lock_timeout interval DEFAULT NULL, statement_timeout interval DEFAULT NULL,
+                                 transactional boolean DEFAULT true)
 RETURNS text
 AS 'MODULE_PATHNAME', 'pgm_revision_single'
 LANGUAGE C VOLATILE
@@ -173,6 +217,22 @@ CREATE FUNCTION migrate_downgrade(target text)
 RETURNS TABLE (revision text, direction text, message text, duration interval)
 AS 'MODULE_PATHNAME', 'pgm_downgrade'
 LANGUAGE C VOLATILE;
+
+-- Production runs: commits after each step (its version-state change and
+-- log row commit with it), records failed attempts durably, retries steps
+-- that time out on a lock, and runs non-transactional revisions (CREATE
+-- INDEX CONCURRENTLY, ...) in a background worker.  Procedures that commit
+-- may not carry SET clauses, and this one runs migration SQL anyway.
+CREATE PROCEDURE migrate_apply(target text DEFAULT 'head',
+                               downgrade boolean DEFAULT false,
+                               single_transaction boolean DEFAULT false,
+                               skip_if_locked boolean DEFAULT false,
+                               lock_wait_timeout interval DEFAULT NULL,
+                               lock_timeout interval DEFAULT NULL,
+                               statement_timeout interval DEFAULT NULL,
+                               lock_retries integer DEFAULT NULL)
+AS 'MODULE_PATHNAME', 'pgm_apply'
+LANGUAGE C;
 
 CREATE FUNCTION migrate_stamp(target text)
 RETURNS TABLE (revision text)
@@ -243,11 +303,45 @@ AS 'MODULE_PATHNAME', 'pgm_show'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
+-- Is a migration running in this database, where, for how long, and what
+-- does it wait on?  Works from any session; never waits.
+CREATE FUNCTION migrate_status()
+RETURNS TABLE (running boolean, pid integer, role name, activity text,
+               transaction_started timestamptz, running_for interval, state text,
+               wait_event_type text, wait_event text, blocked_by integer[],
+               waiting_migrators integer[])
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH lk AS (
+        SELECT l.pid, l.granted
+        FROM pg_catalog.pg_locks l
+        WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'
+          AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+                                                 WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+          AND l.classid OPERATOR(pg_catalog.=) 1885826407::pg_catalog.oid
+          AND l.objid OPERATOR(pg_catalog.=) 1::pg_catalog.oid
+          AND l.objsubid OPERATOR(pg_catalog.=) 2::pg_catalog.int2
+    ), waiting AS (
+        SELECT pg_catalog.array_agg(lk.pid ORDER BY lk.pid) AS pids FROM lk WHERE NOT lk.granted
+    )
+    SELECT true, a.pid, a.usename, a.query, a.xact_start,
+           pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) a.query_start,
+           a.state, a.wait_event_type, a.wait_event, pg_catalog.pg_blocking_pids(a.pid),
+           COALESCE(w.pids, '{}')
+    FROM lk JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) lk.pid, waiting w
+    WHERE lk.granted
+    UNION ALL
+    SELECT false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, COALESCE(w.pids, '{}')
+    FROM waiting w
+    WHERE NOT EXISTS (SELECT FROM lk WHERE lk.granted)
+$$;
+
 -- Everything that changes state or reveals migration SQL is for the owner
 -- unless granted (README, "Privileges").
 REVOKE ALL ON FUNCTION
-    migrate_revision(text, text[], text, text, text, text[], text[]),
-    migrate_revision(text, text, text, text, text, text[], text[]),
+    migrate_revision(text, text[], text, text, text, text[], text[], interval, interval, boolean),
+    migrate_revision(text, text, text, text, text, text[], text[], interval, interval, boolean),
     migrate_new(text, text, text, text, text[], text[]),
     migrate_merge(text[], text),
     migrate_merge(text, text),
@@ -257,4 +351,7 @@ REVOKE ALL ON FUNCTION
     migrate_upgrade_sql(text, text),
     migrate_downgrade_sql(text, text),
     migrate_show(text)
+FROM PUBLIC;
+REVOKE ALL ON PROCEDURE
+    migrate_apply(text, boolean, boolean, boolean, interval, interval, interval, integer)
 FROM PUBLIC;

@@ -10,8 +10,8 @@ CREATE ROLE regress_reader;
 
 -- the migration role (README, "Privileges")
 GRANT EXECUTE ON FUNCTION
-    migrate_revision(text, text[], text, text, text, text[], text[]),
-    migrate_revision(text, text, text, text, text, text[], text[]),
+    migrate_revision(text, text[], text, text, text, text[], text[], interval, interval, boolean),
+    migrate_revision(text, text, text, text, text, text[], text[], interval, interval, boolean),
     migrate_new(text, text, text, text, text[], text[]),
     migrate_merge(text[], text), migrate_merge(text, text),
     migrate_upgrade(text), migrate_downgrade(text), migrate_stamp(text),
@@ -22,7 +22,8 @@ GRANT SELECT, INSERT ON migrate_revisions TO regress_migrator;
 GRANT SELECT, INSERT, DELETE ON migrate_version TO regress_migrator;
 GRANT SELECT, INSERT ON migrate_log TO regress_migrator;
 GRANT SELECT, UPDATE ON migrate_epoch TO regress_migrator;
-GRANT USAGE ON SEQUENCE migrate_revisions_seq, migrate_log_seq, migrate_epoch_seq TO regress_migrator;
+GRANT USAGE ON SEQUENCE migrate_revisions_seq, migrate_log_seq, migrate_epoch_seq, migrate_run_seq TO regress_migrator;
+GRANT EXECUTE ON PROCEDURE migrate_apply(text, boolean, boolean, boolean, interval, interval, interval, integer) TO regress_migrator;
 GRANT CREATE ON SCHEMA public TO regress_migrator;
 
 -- the read-only role: the columns without SQL bodies

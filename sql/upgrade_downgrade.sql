@@ -68,13 +68,28 @@ BEGIN
 EXCEPTION WHEN division_by_zero THEN
     RAISE NOTICE 'caught division_by_zero (SQLSTATE %)', SQLSTATE;
 END $$;
+-- the failed attempts are in the log, although their transactions rolled
+-- back: a background worker wrote them
+SELECT revision, direction, attempt, outcome, sqlstate, error_message, error_position,
+       txid IS NULL AS no_txid, duration >= '0' AS timed, role = current_user AS role_ok
+FROM migrate_log WHERE outcome <> 'success' ORDER BY id;
 -- a syntax error keeps its position within the migration's SQL
 SELECT migrate_revision('hhhh0007', 'eeee0006', 'CREATE TABLE t_hhhh0007 (id int); SELEC 1', NULL, 'typo');
 SELECT count(*) FROM migrate_upgrade('hhhh0007');
--- transaction control is not allowed in migration SQL
+-- transaction control is not allowed in migration SQL: refused when
+-- registered, and when it runs (a row typed in by hand)
 SELECT migrate_revision('iiii0007', 'eeee0006', 'COMMIT', NULL, 'commits');
+INSERT INTO migrate_revisions (revision, down_revisions, upgrade_sql, message, checksum)
+VALUES ('iiii0007', '{eeee0006}', 'COMMIT', 'commits', migrate_checksum('COMMIT', NULL));
 SELECT count(*) FROM migrate_upgrade('iiii0007');
 SELECT * FROM migrate_current();
+
+SELECT revision, outcome, sqlstate, error_position FROM migrate_log
+WHERE revision IN ('hhhh0007', 'iiii0007') ORDER BY id;
+-- the log is append-only
+UPDATE migrate_log SET outcome = 'success';
+DELETE FROM migrate_log;
+TRUNCATE migrate_log;
 
 -- several statements in one revision are fine
 SELECT migrate_revision('jjjj0007', 'eeee0006',

@@ -1,19 +1,17 @@
 /*-------------------------------------------------------------------------
  *
  * apply.c
- *	  Runs a plan: each step's SQL through SPI in the caller's transaction,
- *	  then that step's migrate_version rows and its migrate_log row.
+ *	  Runs a plan: locking, the checks before anything runs, and the loop
+ *	  over the steps (step.c runs each one), committing after each step in
+ *	  CALL migrate_apply.
  *
- * One migrator at a time: upgrade, downgrade and stamp first take a
- * transaction-level advisory lock (PGM_LOCK_CLASS, PGM_LOCK_MIGRATE), and
- * only then read the version state.  In READ COMMITTED every SPI statement
- * takes a fresh snapshot, so a migrator that waited plans from what the one
+ * One migrator at a time: upgrade, downgrade and stamp take a transaction-
+ * level advisory lock (PGM_LOCK_CLASS, PGM_LOCK_MIGRATE), migrate_apply a
+ * session-level one on the same key (it commits between steps), and only
+ * then read the version state.  In READ COMMITTED every SPI statement takes
+ * a fresh snapshot, so a migrator that waited plans from what the one
  * before it committed.  Under REPEATABLE READ or SERIALIZABLE the snapshot
  * was taken before the lock, so the state read would be stale: refused.
- *
- * A step that fails takes the whole call with it (no subtransactions here):
- * the caller's transaction aborts, with the original SQLSTATE, message and
- * position, and a CONTEXT line naming the revision.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,36 +19,37 @@
 
 #include "access/xact.h"
 #include "executor/spi.h"
-#include "funcapi.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
-#include "utils/timestamp.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "apply.h"
 #include "catalog.h"
 #include "pg_migrate.h"
+#include "settings.h"
+#include "step.h"
 
-/* True while a migration's SQL runs in this backend */
+/* True while a migration's SQL may run in this backend */
 static bool applying = false;
 
-typedef struct StepErrorContext
+bool
+pgm_applying(void)
 {
-	const char *revision;
-	bool		upgrade;
-} StepErrorContext;
+	return applying;
+}
 
-static void
-step_error_callback(void *arg)
+void
+pgm_set_applying(bool on)
 {
-	StepErrorContext *ctx = (StepErrorContext *) arg;
-
-	errcontext("pg_migrate %s of revision \"%s\"",
-			   ctx->upgrade ? "upgrade" : "downgrade", ctx->revision);
+	applying = on;
 }
 
 /*
- * A migration that calls pg_migrate to change state would plan from a state
- * that its caller is in the middle of changing.
+ * A migration that calls pg_migrate would plan from a state that its caller
+ * is in the middle of changing, and reuse the caller's per-call state.
  */
 void
 pgm_refuse_reentry(const char *what)
@@ -80,9 +79,107 @@ pgm_require_read_committed(const char *what)
 				 errhint("Run it in a READ COMMITTED transaction.")));
 }
 
+static void
+acquire(bool session)
+{
+	if (session)
+		DirectFunctionCall2(pg_advisory_lock_int4,
+							Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_MIGRATE));
+	else
+		DirectFunctionCall2(pg_advisory_xact_lock_int4,
+							Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_MIGRATE));
+}
+
+/*
+ * Take pg_migrate's migration lock.  With wait_ms > 0 the wait is bounded
+ * (by lock_timeout, set for the acquisition only, inside a subtransaction so
+ * that its expiry can be told apart); then the call fails with 55P03, or,
+ * with skip_if_locked, returns false after a NOTICE.  With wait_ms <= 0 it
+ * waits as the session's lock_timeout says.
+ */
+bool
+pgm_lock_migrations(const char *what, bool session, int wait_ms, bool skip_if_locked)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+	volatile int wait = wait_ms;
+
+	if (wait_ms <= 0 && !skip_if_locked)
+	{
+		acquire(session);
+		return true;
+	}
+	if (wait_ms <= 0)
+	{
+		Datum		got = session ?
+			DirectFunctionCall2(pg_try_advisory_lock_int4,
+								Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_MIGRATE)) :
+			DirectFunctionCall2(pg_try_advisory_xact_lock_int4,
+								Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_MIGRATE));
+
+		if (!DatumGetBool(got))
+			ereport(NOTICE,
+					(errmsg("another migration is running; %s skipped", what)));
+		return DatumGetBool(got);
+	}
+
+	if (LockTimeout > 0 && LockTimeout < wait)
+		wait = LockTimeout;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		int			nest = NewGUCNestLevel();
+
+		(void) set_config_option("lock_timeout", psprintf("%dms", wait), PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		acquire(session);
+		AtEOXact_GUC(true, nest);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_END_TRY();
+
+	if (edata == NULL)
+		return true;
+	if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+		ReThrowError(edata);
+	if (skip_if_locked)
+	{
+		ereport(NOTICE,
+				(errmsg("another migration is running; %s skipped", what),
+				 errdetail("pg_migrate's migration lock was not free within %d ms.", wait)));
+		return false;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			 errmsg("could not obtain pg_migrate's migration lock within %d ms", wait),
+			 errdetail("Another migration is running in this database; migrate_status() shows where."),
+			 errhint("Try again when it has finished, or raise pg_migrate.lock_wait_timeout.")));
+	return false;				/* keep compiler quiet */
+}
+
+void
+pgm_unlock_migrations(void)
+{
+	DirectFunctionCall2(pg_advisory_unlock_int4,
+						Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_MIGRATE));
+}
+
 /*
  * Everything an upgrade, downgrade or stamp checks before it reads the
- * version state, then the lock.  lock_timeout bounds the wait.
+ * version state, then the lock.
  */
 void
 pgm_begin_migration(const char *what)
@@ -93,8 +190,7 @@ pgm_begin_migration(const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				 errmsg("%s cannot run in a read-only transaction", what)));
-	DirectFunctionCall2(pg_advisory_xact_lock_int4,
-						Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_MIGRATE));
+	(void) pgm_lock_migrations(what, false, pgm_lock_wait_timeout, false);
 }
 
 /* A downgrade through an irreversible revision fails before anything runs */
@@ -114,6 +210,20 @@ pgm_check_reversible(PgmGraph *g, PgmPlan *plan)
 				 errhint("Choose a downgrade target above it, or use migrate_stamp() after reverting by hand.")));
 }
 
+/* A plan run inside one transaction cannot hold a non-transactional step */
+void
+pgm_check_transactional(PgmGraph *g, PgmPlan *plan, const char *what)
+{
+	const char *id = pgm_catalog_first_nontransactional(g, plan->steps);
+
+	if (id)
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("revision \"%s\" is non-transactional and cannot run in %s", id, what),
+				 errdetail("It was registered with transactional => false: its statements must run outside any transaction block. Nothing was changed."),
+				 errhint("Apply it with CALL migrate_apply(...) outside a transaction block.")));
+}
+
 void
 pgm_write_head_change(PgmGraph *g, PgmHeadChange *ch, const char *scope)
 {
@@ -123,55 +233,28 @@ pgm_write_head_change(PgmGraph *g, PgmHeadChange *ch, const char *scope)
 		pgm_catalog_add_head(scope, g->revs[ch->added.items[i]].id);
 }
 
-static void
-run_step(PgmGraph *g, PgmState *st, int rev, bool upgrade, const char *scope, PgmSrf *out)
+void
+pgm_run_init(PgmRun *run, const char *scope, bool commit_each, PgmSrf *out)
 {
-	const char *id = g->revs[rev].id;
-	char	   *sql = pgm_catalog_step_sql(id, upgrade);
-	ErrorContextCallback errcb;
-	StepErrorContext ctx = {id, upgrade};
-	TimestampTz started;
-	TimestampTz finished;
-	PgmHeadChange ch;
-	int			rc;
+	memset(run, 0, sizeof(*run));
+	run->run_id = pgm_catalog_new_run();
+	run->scope = scope;
+	run->commit_each = commit_each;
+	run->lock_timeout_ms = -1;
+	run->statement_timeout_ms = -1;
+	run->lock_retries = -1;
+	run->out = out;
+}
 
-	ereport(NOTICE,
-			(errmsg("%s %s%s%s", upgrade ? "upgrading to" : "downgrading", id,
-					g->revs[rev].message[0] ? ": " : "", g->revs[rev].message)));
-
-	started = GetCurrentTimestamp();
-	errcb.callback = step_error_callback;
-	errcb.arg = &ctx;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
-	rc = SPI_execute(sql, false, 0);
-	if (rc == SPI_ERROR_TRANSACTION)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
-				 errmsg("revision \"%s\" contains a transaction control statement", id),
-				 errdetail("Migration SQL runs inside the caller's transaction, so it cannot use BEGIN, COMMIT, ROLLBACK or SAVEPOINT.")));
-	if (rc < 0)
-		elog(ERROR, "SPI_execute failed for revision \"%s\": %s", id, SPI_result_code_string(rc));
-	error_context_stack = errcb.previous;
-	SPI_freetuptable(SPI_tuptable);
-	finished = GetCurrentTimestamp();
-
-	ch = pgm_state_step(g, st, rev, upgrade);
-	pgm_write_head_change(g, &ch, scope);
-	pgm_catalog_log(scope, id, upgrade ? "upgrade" : "downgrade", started, finished);
-
-	if (out)
-	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
-
-		values[0] = CStringGetTextDatum(id);
-		values[1] = CStringGetTextDatum(upgrade ? "upgrade" : "downgrade");
-		values[2] = CStringGetTextDatum(g->revs[rev].message);
-		values[3] = DirectFunctionCall2(timestamp_mi, TimestampTzGetDatum(finished),
-										TimestampTzGetDatum(started));
-		tuplestore_putvalues(out->store, out->desc, values, nulls);
-	}
+/* Commit in a procedure: SPI_commit starts the next transaction from 15 on */
+void
+pgm_commit(void)
+{
+	SPI_commit();
+#if PG_VERSION_NUM < 150000
+	SPI_start_transaction();
+#endif
+	pgm_catalog_after_commit();
 }
 
 /*
@@ -179,13 +262,18 @@ run_step(PgmGraph *g, PgmState *st, int rev, bool upgrade, const char *scope, Pg
  * out whether the steps succeed or not (the error itself propagates).
  */
 void
-pgm_apply_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, const char *scope, PgmSrf *out)
+pgm_apply_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmRun *run)
 {
-	applying = true;
+	run->nsteps = plan->steps.n;
 	PG_TRY();
 	{
 		for (int i = 0; i < plan->steps.n; i++)
-			run_step(g, st, plan->steps.items[i], plan->upgrade, scope, out);
+		{
+			run->step_no = i + 1;
+			pgm_step_run(g, st, plan->steps.items[i], plan->upgrade, run);
+			if (run->commit_each)
+				pgm_commit();
+		}
 	}
 	PG_FINALLY();
 	{

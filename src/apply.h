@@ -12,12 +12,32 @@
 #include "plan.h"
 #include "srf_util.h"
 
-extern void pgm_begin_migration(const char *what);
+/* One call of upgrade, downgrade or apply */
+typedef struct PgmRun
+{
+	int64		run_id;
+	const char *scope;
+	bool		commit_each;	/* CALL mode: commit after every step */
+	int			lock_timeout_ms;	/* this run's, or -1: pg_migrate.lock_timeout */
+	int			statement_timeout_ms;
+	int			lock_retries;	/* -1: pg_migrate.lock_retries */
+	PgmSrf	   *out;			/* rows to return, or NULL */
+	int			step_no;		/* 1-based, for progress reports */
+	int			nsteps;
+} PgmRun;
+
 extern void pgm_refuse_reentry(const char *what);
 extern void pgm_require_read_committed(const char *what);
+extern void pgm_begin_migration(const char *what);
+extern bool pgm_lock_migrations(const char *what, bool session, int wait_ms, bool skip_if_locked);
+extern void pgm_unlock_migrations(void);
 extern void pgm_check_reversible(PgmGraph *g, PgmPlan *plan);
-extern void pgm_apply_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, const char *scope,
-						   PgmSrf *out);
+extern void pgm_check_transactional(PgmGraph *g, PgmPlan *plan, const char *what);
+extern void pgm_run_init(PgmRun *run, const char *scope, bool commit_each, PgmSrf *out);
+extern void pgm_commit(void);
+extern void pgm_apply_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmRun *run);
 extern void pgm_write_head_change(PgmGraph *g, PgmHeadChange *ch, const char *scope);
+extern bool pgm_applying(void);
+extern void pgm_set_applying(bool on);
 
 #endif							/* PGM_APPLY_H */

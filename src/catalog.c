@@ -30,6 +30,7 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "apply.h"
 #include "catalog.h"
@@ -87,8 +88,8 @@ extension_schema(Oid ext)
 #endif
 }
 
-void
-pgm_catalog_connect(bool ro)
+static void
+connect_ext(bool ro, int options)
 {
 	Oid			ext;
 	char	   *nsp;
@@ -101,11 +102,31 @@ pgm_catalog_connect(bool ro)
 	ext = get_extension_oid("pg_migrate", false);
 	nsp = get_namespace_name(extension_schema(ext));
 
-	if (SPI_connect() != SPI_OK_CONNECT)
+	if (SPI_connect_ext(options) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	read_only = ro;
 	current_ext = ext;
 	schema_quoted = pstrdup(quote_identifier(nsp));
+	memset(plans, 0, sizeof(plans));
+}
+
+void
+pgm_catalog_connect(bool ro)
+{
+	connect_ext(ro, 0);
+}
+
+/* For procedures that commit between steps (CALL migrate_apply) */
+void
+pgm_catalog_connect_nonatomic(void)
+{
+	connect_ext(false, SPI_OPT_NONATOMIC);
+}
+
+/* Plans prepared before a commit are not reused after it */
+void
+pgm_catalog_after_commit(void)
+{
 	memset(plans, 0, sizeof(plans));
 }
 
@@ -135,7 +156,8 @@ run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, in
 }
 
 static void
-run_plan(int which, const char *sql, int nargs, Oid *types, Datum *values, int expect)
+run_plan(int which, const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
+		 int expect)
 {
 	int			rc;
 
@@ -145,7 +167,7 @@ run_plan(int which, const char *sql, int nargs, Oid *types, Datum *values, int e
 		if (plans[which] == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	}
-	rc = SPI_execute_plan(plans[which], values, NULL, read_only, 0);
+	rc = SPI_execute_plan(plans[which], values, nulls, read_only, 0);
 	if (rc != expect)
 		elog(ERROR, "pg_migrate catalog statement failed: %s", SPI_result_code_string(rc));
 }
@@ -308,7 +330,8 @@ bool
 pgm_catalog_fetch_revision(const char *id, PgmRevisionRow *row)
 {
 	char	   *sql = psprintf("SELECT revision, down_revisions, depends_on, branch_labels, message,"
-							   " upgrade_sql, downgrade_sql, checksum, registered_by, registered_at"
+							   " upgrade_sql, downgrade_sql, checksum, registered_by, registered_at,"
+							   " lock_timeout, statement_timeout, transactional"
 							   " FROM %s.migrate_revisions WHERE revision OPERATOR(pg_catalog.=) $1",
 							   schema_quoted);
 	Oid			types[1] = {TEXTOID};
@@ -333,6 +356,15 @@ pgm_catalog_fetch_revision(const char *id, PgmRevisionRow *row)
 	row->registered_by = SPI_getbinval(tup, desc, 9, &isnull);
 	row->registered_by = datumCopy(row->registered_by, false, NAMEDATALEN);
 	row->registered_at = SPI_getbinval(tup, desc, 10, &isnull);
+	row->lock_timeout = SPI_getbinval(tup, desc, 11, &isnull);
+	row->has_lock_timeout = !isnull;
+	if (!isnull)
+		row->lock_timeout = datumCopy(row->lock_timeout, false, sizeof(Interval));
+	row->statement_timeout = SPI_getbinval(tup, desc, 12, &isnull);
+	row->has_statement_timeout = !isnull;
+	if (!isnull)
+		row->statement_timeout = datumCopy(row->statement_timeout, false, sizeof(Interval));
+	row->transactional = DatumGetBool(SPI_getbinval(tup, desc, 13, &isnull));
 	return true;
 }
 
@@ -347,13 +379,16 @@ pgm_catalog_insert_revision(const PgmRevisionRow *row)
 {
 	char	   *sql = psprintf("INSERT INTO %s.migrate_revisions AS r"
 							   " (revision, down_revisions, depends_on, branch_labels, message,"
-							   "  upgrade_sql, downgrade_sql, checksum)"
-							   " VALUES ($1, $2, $3, $4, $5, $6, $7, %s.migrate_checksum($6, $7))"
+							   "  upgrade_sql, downgrade_sql, checksum, lock_timeout, statement_timeout,"
+							   "  transactional)"
+							   " VALUES ($1, $2, $3, $4, $5, $6, $7, %s.migrate_checksum($6, $7),"
+							   " $8, $9, $10)"
 							   " ON CONFLICT (revision) DO NOTHING",
 							   schema_quoted, schema_quoted);
-	Oid			types[7] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[7];
-	char		nulls[7] = "       ";
+	Oid			types[10] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID,
+	TEXTOID, INTERVALOID, INTERVALOID, BOOLOID};
+	Datum		values[10];
+	char		nulls[10] = "          ";
 
 	values[0] = CStringGetTextDatum(row->revision);
 	values[1] = pgm_text_array(row->parents, row->nparents);
@@ -365,7 +400,14 @@ pgm_catalog_insert_revision(const PgmRevisionRow *row)
 		values[6] = CStringGetTextDatum(row->downgrade_sql);
 	else
 		nulls[6] = 'n';
-	run(sql, 7, types, values, nulls, SPI_OK_INSERT);
+	values[7] = row->lock_timeout;
+	if (!row->has_lock_timeout)
+		nulls[7] = 'n';
+	values[8] = row->statement_timeout;
+	if (!row->has_statement_timeout)
+		nulls[8] = 'n';
+	values[9] = BoolGetDatum(row->transactional);
+	run(sql, 10, types, values, nulls, SPI_OK_INSERT);
 	return SPI_processed == 1;
 }
 
@@ -399,39 +441,125 @@ pgm_catalog_first_irreversible(PgmGraph *g, PgmIdxList revs)
 }
 
 /*
- * The SQL of one step, after checking that the stored checksum still matches
- * the stored SQL: a migration edited in place in the catalog must not run.
+ * A step's SQL and settings, after checking that the stored checksum still
+ * matches the stored SQL: a migration edited in place in the catalog must
+ * not run.  The timeouts come back in milliseconds, rounded up so that a
+ * positive interval never becomes "no timeout".
  */
-char *
-pgm_catalog_step_sql(const char *id, bool upgrade)
+PgmStepInfo
+pgm_catalog_step_info(const char *id, bool upgrade)
 {
 	const char *s = schema_quoted;
-	char	   *sql = psprintf("SELECT %s, checksum OPERATOR(pg_catalog.=) %s.migrate_checksum(upgrade_sql, downgrade_sql)"
+	char	   *sql = psprintf("SELECT %s, checksum OPERATOR(pg_catalog.=) %s.migrate_checksum(upgrade_sql, downgrade_sql),"
+							   " pg_catalog.ceil(pg_catalog.date_part('epoch', lock_timeout) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4,"
+							   " pg_catalog.ceil(pg_catalog.date_part('epoch', statement_timeout) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4,"
+							   " transactional"
 							   " FROM %s.migrate_revisions WHERE revision OPERATOR(pg_catalog.=) $1",
 							   upgrade ? "upgrade_sql" : "downgrade_sql", s, s);
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(id)};
+	HeapTuple	tup;
+	TupleDesc	desc;
 	bool		isnull;
-	char	   *body;
+	PgmStepInfo info;
 
-	run_plan(upgrade ? PLAN_STEP_SQL_UP : PLAN_STEP_SQL_DOWN, sql, 1, types, values, SPI_OK_SELECT);
+	run_plan(upgrade ? PLAN_STEP_SQL_UP : PLAN_STEP_SQL_DOWN, sql, 1, types, values, NULL, SPI_OK_SELECT);
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("revision \"%s\" disappeared from the catalog", id)));
-	body = getstr(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	info.sql = getstr(tup, desc, 1);
+	if (!DatumGetBool(SPI_getbinval(tup, desc, 2, &isnull)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("checksum mismatch for revision \"%s\"", id),
 				 errdetail("The SQL stored for this revision was changed after it was registered."),
 				 errhint("Registered migrations must not be edited; register a new revision instead.")));
-	if (body == NULL)
+	if (info.sql == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("revision \"%s\" is irreversible", id)));
+	info.lock_timeout_ms = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+	if (isnull)
+		info.lock_timeout_ms = -1;
+	info.statement_timeout_ms = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
+	if (isnull)
+		info.statement_timeout_ms = -1;
+	info.transactional = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
 	SPI_freetuptable(SPI_tuptable);
-	return body;
+	return info;
+}
+
+char *
+pgm_catalog_step_sql(const char *id, bool upgrade)
+{
+	return pgm_catalog_step_info(id, upgrade).sql;
+}
+
+/* The first revision of 'revs' (in that order) marked non-transactional */
+const char *
+pgm_catalog_first_nontransactional(PgmGraph *g, PgmIdxList revs)
+{
+	char	   *sql = psprintf("SELECT revision FROM %s.migrate_revisions"
+							   " WHERE NOT transactional"
+							   " AND revision OPERATOR(pg_catalog.=) ANY ($1)", schema_quoted);
+	Oid			types[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	char	  **ids = palloc(sizeof(char *) * Max(revs.n, 1));
+	bool	   *marked;
+
+	if (revs.n == 0)
+		return NULL;
+	for (int i = 0; i < revs.n; i++)
+		ids[i] = g->revs[revs.items[i]].id;
+	values[0] = pgm_text_array(ids, revs.n);
+	run(sql, 1, types, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return NULL;
+	marked = palloc0(Max(g->nrevs, 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+		marked[pgm_graph_lookup(g, getstr(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1))] = true;
+	for (int i = 0; i < revs.n; i++)
+		if (marked[revs.items[i]])
+			return g->revs[revs.items[i]].id;
+	return NULL;
+}
+
+/* A new run id: one per call, shared by the call's log rows */
+int64
+pgm_catalog_new_run(void)
+{
+	char	   *sql = psprintf("SELECT pg_catalog.nextval('%s.migrate_run_seq'::pg_catalog.regclass)",
+							   schema_quoted);
+	bool		isnull;
+
+	run(sql, 0, NULL, NULL, NULL, SPI_OK_SELECT);
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * Who the given sessions are and what they run, as a JSON array: the
+ * blockers of a step that timed out on a lock, for the log.
+ */
+char *
+pgm_catalog_describe_sessions(const int *pids, int n)
+{
+	const char *sql = "SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+		"'pid', a.pid, 'role', a.usename, 'application_name', a.application_name,"
+		" 'state', a.state, 'query_start', a.query_start, 'xact_start', a.xact_start,"
+		" 'query', a.query) ORDER BY a.pid)::pg_catalog.text"
+		" FROM pg_catalog.pg_stat_activity a WHERE a.pid OPERATOR(pg_catalog.=) ANY ($1)";
+	Oid			types[1] = {INT4ARRAYOID};
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	Datum		values[1];
+
+	for (int i = 0; i < n; i++)
+		elems[i] = Int32GetDatum(pids[i]);
+	values[0] = PointerGetDatum(construct_array(elems, n, INT4OID, sizeof(int32), true, TYPALIGN_INT));
+	run(sql, 1, types, values, NULL, SPI_OK_SELECT);
+	return SPI_processed == 1 ? getstr(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : NULL;
 }
 
 void
@@ -442,7 +570,7 @@ pgm_catalog_add_head(const char *scope, const char *id)
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		values[2] = {CStringGetTextDatum(scope), CStringGetTextDatum(id)};
 
-	run_plan(PLAN_ADD_HEAD, sql, 2, types, values, SPI_OK_INSERT);
+	run_plan(PLAN_ADD_HEAD, sql, 2, types, values, NULL, SPI_OK_INSERT);
 }
 
 void
@@ -454,7 +582,7 @@ pgm_catalog_remove_head(const char *scope, const char *id)
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		values[2] = {CStringGetTextDatum(scope), CStringGetTextDatum(id)};
 
-	run_plan(PLAN_REMOVE_HEAD, sql, 2, types, values, SPI_OK_DELETE);
+	run_plan(PLAN_REMOVE_HEAD, sql, 2, types, values, NULL, SPI_OK_DELETE);
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -463,17 +591,43 @@ pgm_catalog_remove_head(const char *scope, const char *id)
 }
 
 void
-pgm_catalog_log(const char *scope, const char *id, const char *direction,
-				TimestampTz started, TimestampTz finished)
+pgm_catalog_log(const PgmLogRow *row)
 {
 	char	   *sql = psprintf("INSERT INTO %s.migrate_log"
-							   " (scope, revision, direction, started_at, duration, role, backend_pid, txid)"
-							   " VALUES ($1, $2, $3, $4, $5 OPERATOR(pg_catalog.-) $4, CURRENT_USER,"
-							   " pg_catalog.pg_backend_pid(), pg_catalog.pg_current_xact_id())",
+							   " (run_id, scope, revision, direction, attempt, outcome, started_at, duration,"
+							   "  role, session_role, backend_pid, txid, sqlstate, error_message, error_detail,"
+							   "  error_position, blockers)"
+							   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8 OPERATOR(pg_catalog.-) $7, $9, $10, $11,"
+							   " CASE WHEN $12 THEN pg_catalog.pg_current_xact_id() END, $13, $14, $15, $16,"
+							   " $17::pg_catalog.jsonb)",
 							   schema_quoted);
-	Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-	Datum		values[5] = {CStringGetTextDatum(scope), CStringGetTextDatum(id),
-	CStringGetTextDatum(direction), TimestampTzGetDatum(started), TimestampTzGetDatum(finished)};
+	Oid			types[17] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TIMESTAMPTZOID,
+		TIMESTAMPTZOID, NAMEOID, NAMEOID, INT4OID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID};
+	Datum		values[17];
+	char		nulls[18] = "                 ";
 
-	run_plan(PLAN_LOG, sql, 5, types, values, SPI_OK_INSERT);
+#define TEXT_OR_NULL(i, v) \
+	do { if (v) values[i] = CStringGetTextDatum(v); else nulls[i] = 'n'; } while (0)
+	values[0] = Int64GetDatum(row->run_id);
+	values[1] = CStringGetTextDatum(row->scope);
+	values[2] = CStringGetTextDatum(row->revision);
+	values[3] = CStringGetTextDatum(row->direction);
+	values[4] = Int32GetDatum(row->attempt);
+	values[5] = CStringGetTextDatum(row->outcome);
+	values[6] = TimestampTzGetDatum(row->started);
+	values[7] = TimestampTzGetDatum(row->finished);
+	values[8] = DirectFunctionCall1(namein, CStringGetDatum(row->role));
+	values[9] = DirectFunctionCall1(namein, CStringGetDatum(row->session_role));
+	values[10] = Int32GetDatum(row->pid);
+	values[11] = BoolGetDatum(row->with_txid);
+	TEXT_OR_NULL(12, row->sqlstate);
+	TEXT_OR_NULL(13, row->message);
+	TEXT_OR_NULL(14, row->detail);
+	values[15] = Int32GetDatum(row->position);
+	if (row->position <= 0)
+		nulls[15] = 'n';
+	TEXT_OR_NULL(16, row->blockers);
+#undef TEXT_OR_NULL
+
+	run_plan(PLAN_LOG, sql, 17, types, values, nulls, SPI_OK_INSERT);
 }

@@ -11,6 +11,16 @@
 #include "datatype/timestamp.h"
 
 #include "graph.h"
+#include "run_log.h"
+
+/* What the apply engine needs to run one step */
+typedef struct PgmStepInfo
+{
+	char	   *sql;
+	int			lock_timeout_ms;	/* -1: not set for this revision */
+	int			statement_timeout_ms;
+	bool		transactional;
+} PgmStepInfo;
 
 /* One row of migrate_revisions, as C strings */
 typedef struct PgmRevisionRow
@@ -25,6 +35,11 @@ typedef struct PgmRevisionRow
 	char	   *message;
 	char	   *upgrade_sql;
 	char	   *downgrade_sql;	/* NULL: irreversible */
+	bool		has_lock_timeout;
+	Datum		lock_timeout;	/* interval */
+	bool		has_statement_timeout;
+	Datum		statement_timeout;	/* interval */
+	bool		transactional;
 	/* filled in by pgm_catalog_fetch_revision only */
 	char	   *checksum;
 	Datum		registered_by;	/* name */
@@ -32,6 +47,8 @@ typedef struct PgmRevisionRow
 } PgmRevisionRow;
 
 extern void pgm_catalog_connect(bool read_only);
+extern void pgm_catalog_connect_nonatomic(void);
+extern void pgm_catalog_after_commit(void);
 extern void pgm_catalog_finish(void);
 extern const char *pgm_catalog_schema(void);
 
@@ -44,10 +61,13 @@ extern bool pgm_catalog_fetch_revision(const char *id, PgmRevisionRow *row);
 extern bool pgm_catalog_insert_revision(const PgmRevisionRow *row);
 extern const char *pgm_catalog_first_irreversible(PgmGraph *g, PgmIdxList revs);
 extern char *pgm_catalog_step_sql(const char *id, bool upgrade);
+extern PgmStepInfo pgm_catalog_step_info(const char *id, bool upgrade);
+extern const char *pgm_catalog_first_nontransactional(PgmGraph *g, PgmIdxList revs);
+extern int64 pgm_catalog_new_run(void);
+extern char *pgm_catalog_describe_sessions(const int *pids, int n);
 
 extern void pgm_catalog_add_head(const char *scope, const char *id);
 extern void pgm_catalog_remove_head(const char *scope, const char *id);
-extern void pgm_catalog_log(const char *scope, const char *id, const char *direction,
-							TimestampTz started, TimestampTz finished);
+extern void pgm_catalog_log(const PgmLogRow *row);
 
 #endif							/* PGM_CATALOG_H */

@@ -63,8 +63,12 @@ migrate(FunctionCallInfo fcinfo, bool upgrade)
 				 errdetail("Target \"%s\" needs no step.", target)));
 	else
 	{
+		PgmRun		run;
+
 		pgm_check_reversible(g, &plan);
-		pgm_apply_plan(g, &st, &plan, PGM_DEFAULT_SCOPE, &out);
+		pgm_check_transactional(g, &plan, what);
+		pgm_run_init(&run, PGM_DEFAULT_SCOPE, false, &out);
+		pgm_apply_plan(g, &st, &plan, &run);
 	}
 	pgm_catalog_finish();
 	return (Datum) 0;
@@ -97,6 +101,7 @@ pgm_stamp(PG_FUNCTION_ARGS)
 	bool	   *want;
 	bool	   *was_head;
 	TimestampTz now;
+	int64		run_id;
 
 	pgm_begin_migration("migrate_stamp()");
 	pgm_catalog_connect(false);
@@ -118,21 +123,25 @@ pgm_stamp(PG_FUNCTION_ARGS)
 		was_head[heads.items[i]] = true;
 
 	now = GetCurrentTimestamp();
+	run_id = pgm_catalog_new_run();
 	for (int i = 0; i < g->nrevs; i++)
 	{
 		bool		head = want[i];
+		PgmLogRow	row;
 
 		for (int c = 0; head && c < g->revs[i].nchildren; c++)
 			head = !want[g->revs[i].children[c]];
-		if (head && !was_head[i])
+		if (head != was_head[i])
 		{
-			pgm_catalog_add_head(PGM_DEFAULT_SCOPE, g->revs[i].id);
-			pgm_catalog_log(PGM_DEFAULT_SCOPE, g->revs[i].id, "stamp", now, now);
-		}
-		else if (!head && was_head[i])
-		{
-			pgm_catalog_remove_head(PGM_DEFAULT_SCOPE, g->revs[i].id);
-			pgm_catalog_log(PGM_DEFAULT_SCOPE, g->revs[i].id, "unstamp", now, now);
+			if (head)
+				pgm_catalog_add_head(PGM_DEFAULT_SCOPE, g->revs[i].id);
+			else
+				pgm_catalog_remove_head(PGM_DEFAULT_SCOPE, g->revs[i].id);
+			pgm_log_row_init(&row, run_id, PGM_DEFAULT_SCOPE, g->revs[i].id,
+							 head ? "stamp" : "unstamp");
+			row.started = row.finished = now;
+			row.with_txid = true;
+			pgm_catalog_log(&row);
 		}
 		if (head)
 		{

@@ -18,11 +18,14 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/timestamp.h"
 
 #include "apply.h"
 #include "catalog.h"
 #include "identifier.h"
 #include "pg_migrate.h"
+#include "sql_check.h"
+#include "srf_util.h"
 
 
 PG_FUNCTION_INFO_V1(pgm_revision);
@@ -58,6 +61,14 @@ same_list(char **a, int na, char **b, int nb)
 }
 
 static bool
+same_interval(bool has_a, Datum a, bool has_b, Datum b)
+{
+	if (!has_a || !has_b)
+		return has_a == has_b;
+	return DatumGetBool(DirectFunctionCall2(interval_eq, a, b));
+}
+
+static bool
 same_str(const char *a, const char *b)
 {
 	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
@@ -78,6 +89,11 @@ differences(const PgmRevisionRow *old, const PgmRevisionRow *row)
 	DIFF(same_str(old->message, row->message), "message");
 	DIFF(same_str(old->upgrade_sql, row->upgrade_sql), "upgrade_sql");
 	DIFF(same_str(old->downgrade_sql, row->downgrade_sql), "downgrade_sql");
+	DIFF(same_interval(old->has_lock_timeout, old->lock_timeout,
+					   row->has_lock_timeout, row->lock_timeout), "lock_timeout");
+	DIFF(same_interval(old->has_statement_timeout, old->statement_timeout,
+					   row->has_statement_timeout, row->statement_timeout), "statement_timeout");
+	DIFF(old->transactional == row->transactional, "transactional");
 #undef DIFF
 	return s.len ? s.data : NULL;
 }
@@ -126,6 +142,13 @@ register_revision(PgmRevisionRow *row)
 	 * Index lookups only, no graph load: a deploy that loads 100,000
 	 * migration files must not pay for the whole graph once per file.
 	 */
+	if (row->has_lock_timeout)
+		(void) pgm_interval_ms(row->lock_timeout, "lock_timeout");
+	if (row->has_statement_timeout)
+		(void) pgm_interval_ms(row->statement_timeout, "statement_timeout");
+	pgm_check_migration_sql(row->revision, "upgrade_sql", row->upgrade_sql, row->transactional);
+	pgm_check_migration_sql(row->revision, "downgrade_sql", row->downgrade_sql, row->transactional);
+
 	DirectFunctionCall2(pg_advisory_xact_lock_int4,
 						Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_REGISTER));
 
@@ -200,6 +223,11 @@ revision_common(FunctionCallInfo fcinfo, bool single_parent)
 	row.message = pgm_arg_text(fcinfo, 4, "message");
 	row.labels = pgm_arg_text_array(fcinfo, 5, "branch_labels", &row.nlabels);
 	row.deps = pgm_arg_text_array(fcinfo, 6, "depends_on", &row.ndeps);
+	row.has_lock_timeout = !PG_ARGISNULL(7);
+	row.lock_timeout = PG_ARGISNULL(7) ? (Datum) 0 : PG_GETARG_DATUM(7);
+	row.has_statement_timeout = !PG_ARGISNULL(8);
+	row.statement_timeout = PG_ARGISNULL(8) ? (Datum) 0 : PG_GETARG_DATUM(8);
+	row.transactional = pgm_arg_bool(fcinfo, 9, "transactional");
 
 	pgm_refuse_reentry("migrate_revision()");
 	pgm_require_read_committed("migrate_revision()");
@@ -262,6 +290,7 @@ pgm_new(PG_FUNCTION_ARGS)
 	row.downgrade_sql = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	row.labels = pgm_arg_text_array(fcinfo, 4, "branch_labels", &row.nlabels);
 	row.deps = pgm_arg_text_array(fcinfo, 5, "depends_on", &row.ndeps);
+	row.transactional = true;
 
 	pgm_refuse_reentry("migrate_new()");
 	pgm_require_read_committed("migrate_new()");
@@ -329,6 +358,7 @@ merge_common(FunctionCallInfo fcinfo, char **idents, int nidents)
 	row.message = pgm_arg_text(fcinfo, 1, "message");
 	row.upgrade_sql = "";
 	row.downgrade_sql = "";
+	row.transactional = true;
 
 	pgm_refuse_reentry("migrate_merge()");
 	pgm_require_read_committed("migrate_merge()");

@@ -13,6 +13,12 @@
  *	  apply.c			running a plan: locking, SQL steps, version state, log
  *	  offline.c			a plan rendered as a psql script
  *	  catalog.c			all SPI against the extension's tables
+ *	  fn_apply.c		CALL migrate_apply: per-step commits, retries, durable log
+ *	  step.c			one step's attempts: timeouts, subtransaction, lock retries
+ *	  run_log.c			migrate_log rows, and the worker that writes them autonomously
+ *	  worker.c			the dynamic background worker (autonomous log rows,
+ *						non-transactional steps)
+ *	  settings.c		pg_migrate.* configuration parameters
  *
  *-------------------------------------------------------------------------
  */
@@ -21,6 +27,7 @@
 #include "fmgr.h"
 
 #include "compat.h"
+#include "settings.h"
 
 PG_MODULE_MAGIC;
 
@@ -30,5 +37,5 @@ void
 _PG_init(void)
 {
 	/* settings under pg_migrate.* belong to us; warn about misspelled ones */
-	MarkGUCPrefixReserved("pg_migrate");
+	pgm_define_settings();
 }

@@ -13,6 +13,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 #include "srf_util.h"
 
@@ -118,4 +119,43 @@ pgm_arg_text_array(FunctionCallInfo fcinfo, int argno, const char *argname, int 
 					 errmsg("%s must not contain nulls", argname)));
 	}
 	return pgm_array_cstrings(PG_GETARG_DATUM(argno), n);
+}
+
+/*
+ * An interval as whole milliseconds, rounded up (so that 1 microsecond is
+ * still a timeout), capped at INT_MAX; negative intervals are errors.
+ */
+int
+pgm_interval_ms(Datum interval, const char *argname)
+{
+	Interval   *iv = DatumGetIntervalP(interval);
+	double		us = (double) iv->time +
+		((double) iv->day + (double) iv->month * DAYS_PER_MONTH) * USECS_PER_DAY;
+
+	if (us < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be negative", argname)));
+	if (us / 1000.0 >= (double) INT_MAX)
+		return INT_MAX;
+	return (int) ((us + 999) / 1000);
+}
+
+/* An optional interval argument in milliseconds, -1 when NULL */
+int
+pgm_arg_interval_ms(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	if (PG_ARGISNULL(argno))
+		return -1;
+	return pgm_interval_ms(PG_GETARG_DATUM(argno), argname);
+}
+
+bool
+pgm_arg_bool(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", argname)));
+	return PG_GETARG_BOOL(argno);
 }

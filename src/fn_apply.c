@@ -1,0 +1,146 @@
+/*-------------------------------------------------------------------------
+ *
+ * fn_apply.c
+ *	  CALL migrate_apply(target, ...): the production entry point, for
+ *	  deploy jobs, pg_cron and psql.
+ *
+ * It commits after each step, with that step's version-state change and
+ * log row, so a failure at step 7 keeps steps 1 to 6 and the next run
+ * resumes at 7; the failed attempt's row is committed after the step is
+ * rolled back.  single_transaction => true runs the whole plan in one
+ * transaction instead (then a failed attempt's row is written by a
+ * background worker).  pg_migrate's migration lock is held at session level
+ * for the whole call, so no other migrator slips in between two steps; it
+ * is released at the end, and by a transaction callback if the call fails.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "fmgr.h"
+#include "nodes/parsenodes.h"
+#include "pgstat.h"
+
+#include "apply.h"
+#include "catalog.h"
+#include "identifier.h"
+#include "pg_migrate.h"
+#include "settings.h"
+
+PG_FUNCTION_INFO_V1(pgm_apply);
+
+/* Does this session hold the migration lock at session level? */
+static bool session_lock_held = false;
+
+/*
+ * A failed CALL leaves its session-level lock behind; release it once the
+ * transaction has aborted (LWLocks are released by then, so taking the lock
+ * manager's partition lock is safe).
+ */
+static void
+release_on_abort(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT && session_lock_held)
+	{
+		session_lock_held = false;
+		pgm_unlock_migrations();
+	}
+}
+
+static bool
+called_atomically(FunctionCallInfo fcinfo)
+{
+	return !(fcinfo->context && IsA(fcinfo->context, CallContext) &&
+			 !castNode(CallContext, fcinfo->context)->atomic);
+}
+
+Datum
+pgm_apply(PG_FUNCTION_ARGS)
+{
+	static bool callback_registered = false;
+	char	   *target = pgm_arg_text(fcinfo, 0, "target");
+	bool		downgrade = pgm_arg_bool(fcinfo, 1, "downgrade");
+	bool		single = pgm_arg_bool(fcinfo, 2, "single_transaction");
+	bool		skip = pgm_arg_bool(fcinfo, 3, "skip_if_locked");
+	int			lock_wait = pgm_arg_interval_ms(fcinfo, 4, "lock_wait_timeout");
+	bool		atomic = called_atomically(fcinfo);
+	PgmRun		run;
+	PgmGraph   *g;
+	PgmIdxList	heads;
+	PgmState	st;
+	PgmTarget	t;
+	PgmPlan		plan;
+
+	pgm_refuse_reentry("migrate_apply()");
+	if (atomic && !single)
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("migrate_apply() cannot commit inside a transaction block"),
+				 errdetail("It commits after each step, which is impossible inside BEGIN ... COMMIT or when it is called from a function."),
+				 errhint("CALL it outside a transaction block, pass single_transaction => true, or use SELECT migrate_upgrade(...) inside your transaction.")));
+	pgm_require_read_committed("migrate_apply()");
+	if (XactReadOnly)
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("migrate_apply() cannot run in a read-only transaction")));
+	if (!callback_registered)
+	{
+		RegisterXactCallback(release_on_abort, NULL);
+		callback_registered = true;
+	}
+
+	if (atomic)
+		pgm_catalog_connect(false);
+	else
+		pgm_catalog_connect_nonatomic();
+
+	/* session-level when committing between steps, else the transaction's */
+	if (!pgm_lock_migrations("migrate_apply()", !single,
+							 lock_wait >= 0 ? lock_wait : pgm_lock_wait_timeout, skip))
+	{
+		pgm_catalog_finish();
+		PG_RETURN_VOID();
+	}
+	session_lock_held = !single;
+
+	g = pgm_catalog_load_graph();
+	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
+	st = pgm_state_from_heads(g, heads);
+	t = pgm_resolve(g, target, heads);
+	plan = downgrade ? pgm_plan_downgrade(g, &st, &t, target) : pgm_plan_upgrade(g, &st, &t);
+
+	if (plan.steps.n == 0)
+		ereport(NOTICE,
+				(errmsg("nothing to %s: the database is already at %s",
+						downgrade ? "downgrade" : "upgrade",
+						heads.n ? pgm_format_ids(g, heads.items, heads.n) : "base"),
+				 errdetail("Target \"%s\" needs no step.", target)));
+	else
+	{
+		pgm_check_reversible(g, &plan);
+		if (single)
+			pgm_check_transactional(g, &plan, "a single transaction");
+		pgm_run_init(&run, PGM_DEFAULT_SCOPE, !single, NULL);
+		run.lock_timeout_ms = pgm_arg_interval_ms(fcinfo, 5, "lock_timeout");
+		run.statement_timeout_ms = pgm_arg_interval_ms(fcinfo, 6, "statement_timeout");
+		run.lock_retries = PG_ARGISNULL(7) ? -1 : PG_GETARG_INT32(7);
+		if (run.lock_retries < -1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("lock_retries must not be negative")));
+		pgm_apply_plan(g, &st, &plan, &run);
+		ereport(NOTICE,
+				(errmsg("%s %d revision%s", downgrade ? "downgraded" : "applied", plan.steps.n,
+						plan.steps.n == 1 ? "" : "s")));
+	}
+
+	if (session_lock_held)
+	{
+		session_lock_held = false;
+		pgm_unlock_migrations();
+	}
+	pgstat_report_activity(STATE_RUNNING, "CALL migrate_apply(...)");
+	pgm_catalog_finish();
+	PG_RETURN_VOID();
+}

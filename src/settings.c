@@ -1,0 +1,57 @@
+/*-------------------------------------------------------------------------
+ *
+ * settings.c
+ *	  pg_migrate.* configuration parameters, all USERSET: a migration role
+ *	  sets them per session, per call (SET LOCAL) or per role.
+ *
+ * The per-run arguments of migrate_apply() and the per-revision columns of
+ * migrate_revisions override them, in that order: revision, run, setting.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "utils/guc.h"
+
+#include "compat.h"
+#include "settings.h"
+
+int			pgm_lock_wait_timeout = 0;
+int			pgm_lock_timeout = 0;
+int			pgm_statement_timeout = 0;
+int			pgm_lock_retries = 0;
+int			pgm_retry_backoff = 1000;
+
+void
+pgm_define_settings(void)
+{
+	DefineCustomIntVariable("pg_migrate.lock_wait_timeout",
+							"Longest wait for pg_migrate's own migration lock.",
+							"A second migrator gives up after this long instead of queueing "
+							"behind the first. 0 leaves it to lock_timeout.",
+							&pgm_lock_wait_timeout, 0, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_migrate.lock_timeout",
+							"lock_timeout applied around each migration step's SQL.",
+							"0 keeps the session's lock_timeout. A revision's own lock_timeout wins.",
+							&pgm_lock_timeout, 0, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_migrate.statement_timeout",
+							"statement_timeout applied around each migration step's SQL.",
+							"0 keeps the session's statement_timeout. A revision's own statement_timeout wins.",
+							&pgm_statement_timeout, 0, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_migrate.lock_retries",
+							"How often a step that timed out on a lock is retried.",
+							NULL,
+							&pgm_lock_retries, 0, 0, 1000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_migrate.retry_backoff",
+							"Wait before the first retry of a step; it doubles with each retry.",
+							NULL,
+							&pgm_retry_backoff, 1000, 0, 3600 * 1000,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("pg_migrate");
+}

@@ -1,0 +1,19 @@
+/*-------------------------------------------------------------------------
+ *
+ * settings.h
+ *	  pg_migrate.* configuration parameters.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGM_SETTINGS_H
+#define PGM_SETTINGS_H
+
+extern int	pgm_lock_wait_timeout;	/* ms to wait for pg_migrate's own lock; 0: lock_timeout */
+extern int	pgm_lock_timeout;		/* ms, around each step's SQL; 0: the session's */
+extern int	pgm_statement_timeout;	/* ms, around each step's SQL; 0: the session's */
+extern int	pgm_lock_retries;		/* retries of a step that timed out on a lock */
+extern int	pgm_retry_backoff;		/* ms before the first retry; doubles each time */
+
+extern void pgm_define_settings(void);
+
+#endif							/* PGM_SETTINGS_H */

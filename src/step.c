@@ -1,0 +1,355 @@
+/*-------------------------------------------------------------------------
+ *
+ * step.c
+ *	  One step of a plan: run its SQL with its timeouts, record it in the
+ *	  version state and the log, retry it when it timed out on a lock, and
+ *	  make sure a failed attempt leaves a log row that outlives the rollback.
+ *
+ * Each attempt runs in a subtransaction, so that a failure can be caught,
+ * rolled back, logged and retried (the PL/Python pattern of
+ * src/pl/plpython/plpy_spi.c).  The caller's transaction sees either the
+ * whole step (SQL, version state, success row) or nothing of it.  The
+ * revision's timeouts are set inside the subtransaction, so they apply to
+ * its SQL only and vanish with it.
+ *
+ * A non-transactional revision (transactional => false) cannot run in a
+ * subtransaction, nor in a procedure at all: its SQL goes to a background
+ * worker (worker.c) that runs each statement at top level, while this
+ * session waits having committed, holding no snapshot and no lock but
+ * pg_migrate's own.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "catalog.h"
+#include "run_log.h"
+#include "settings.h"
+#include "step.h"
+#include "worker.h"
+
+#define MAX_BLOCKERS 32
+
+typedef struct StepErrorContext
+{
+	const char *revision;
+	bool		upgrade;
+	int			nblockers;
+	int			blockers[MAX_BLOCKERS];
+} StepErrorContext;
+
+/*
+ * The PIDs of the sessions blocking this one, when 'sqlerrcode' is a lock
+ * timeout raised while this backend still waits on the lock: called from an
+ * error context callback or a PG_CATCH before the transaction is aborted,
+ * where the lock wait is still registered.
+ */
+int
+pgm_blockers_capture(int sqlerrcode, int *pids, int max)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			count = 0;
+
+	if (sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE || MyProc == NULL || MyProc->waitLock == NULL)
+		return 0;
+	arr = DatumGetArrayTypeP(DirectFunctionCall1(pg_blocking_pids, Int32GetDatum(MyProcPid)));
+	deconstruct_array(arr, INT4OID, sizeof(int32), true, TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n && count < max; i++)
+		if (!nulls[i])
+			pids[count++] = DatumGetInt32(elems[i]);
+	return count;
+}
+
+static void
+step_error_callback(void *arg)
+{
+	StepErrorContext *ctx = (StepErrorContext *) arg;
+
+	errcontext("pg_migrate %s of revision \"%s\"",
+			   ctx->upgrade ? "upgrade" : "downgrade", ctx->revision);
+	if (geterrcode() == ERRCODE_LOCK_NOT_AVAILABLE)
+		ctx->nblockers = pgm_blockers_capture(ERRCODE_LOCK_NOT_AVAILABLE, ctx->blockers, MAX_BLOCKERS);
+}
+
+/* The timeout that applies: the revision's, else the run's, else the setting */
+static int
+effective(int revision_ms, int run_ms, int setting_ms)
+{
+	if (revision_ms >= 0)
+		return revision_ms;
+	if (run_ms >= 0)
+		return run_ms;
+	return setting_ms;
+}
+
+static void
+set_timeout(const char *name, int ms)
+{
+	if (ms > 0)
+		(void) set_config_option(name, psprintf("%dms", ms), PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+}
+
+static void
+report_progress(PgmGraph *g, int rev, bool upgrade, PgmRun *run, int attempt)
+{
+	const char *msg = g->revs[rev].message;
+	char		activity[512];
+
+	snprintf(activity, sizeof(activity), "pg_migrate: %s %s (step %d of %d%s)%s%.300s",
+			 upgrade ? "upgrade to" : "downgrade of", g->revs[rev].id, run->step_no, run->nsteps,
+			 attempt > 1 ? psprintf(", attempt %d", attempt) : "", msg[0] ? ": " : "", msg);
+	pgstat_report_activity(STATE_RUNNING, activity);
+	ereport(NOTICE,
+			(errmsg("%s %s%s%s", upgrade ? "upgrading to" : "downgrading", g->revs[rev].id,
+					msg[0] ? ": " : "", msg),
+			 attempt > 1 ? errdetail("Attempt %d.", attempt) : 0));
+}
+
+/* The row a step adds to what migrate_upgrade / migrate_downgrade return */
+static void
+return_row(PgmGraph *g, int rev, bool upgrade, PgmRun *run, TimestampTz started, TimestampTz finished)
+{
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	if (run->out == NULL)
+		return;
+	values[0] = CStringGetTextDatum(g->revs[rev].id);
+	values[1] = CStringGetTextDatum(upgrade ? "upgrade" : "downgrade");
+	values[2] = CStringGetTextDatum(g->revs[rev].message);
+	values[3] = DirectFunctionCall2(timestamp_mi, TimestampTzGetDatum(finished),
+									TimestampTzGetDatum(started));
+	tuplestore_putvalues(run->out->store, run->out->desc, values, nulls);
+}
+
+/* Record a successful step: version state and the success row */
+static void
+record_success(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, PgmLogRow *row)
+{
+	PgmHeadChange ch = pgm_state_step(g, st, rev, upgrade);
+
+	pgm_write_head_change(g, &ch, run->scope);
+	row->outcome = "success";
+	row->with_txid = true;
+	pgm_catalog_log(row);
+}
+
+/*
+ * One attempt of a transactional step, in a subtransaction.  Returns NULL on
+ * success, or the error; *in_sql says whether the migration's own SQL
+ * raised it (only then is a retry safe: nothing else was touched).
+ */
+static ErrorData *
+attempt_in_subxact(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
+				   PgmStepInfo *info, PgmLogRow *row, StepErrorContext *ctx, bool *in_sql)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+	volatile bool sql_running = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		ErrorContextCallback errcb;
+		int			rc;
+
+		set_timeout("lock_timeout",
+					effective(info->lock_timeout_ms, run->lock_timeout_ms, pgm_lock_timeout));
+		set_timeout("statement_timeout",
+					effective(info->statement_timeout_ms, run->statement_timeout_ms, pgm_statement_timeout));
+
+		errcb.callback = step_error_callback;
+		errcb.arg = ctx;
+		errcb.previous = error_context_stack;
+		error_context_stack = &errcb;
+		sql_running = true;
+		pgm_set_applying(true);
+		rc = SPI_execute(info->sql, false, 0);
+		pgm_set_applying(false);
+		sql_running = false;
+		if (rc == SPI_ERROR_TRANSACTION)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+					 errmsg("revision \"%s\" contains a transaction control statement", ctx->revision),
+					 errdetail("Migration SQL runs inside a transaction, so it cannot use BEGIN, COMMIT, ROLLBACK or SAVEPOINT.")));
+		if (rc < 0)
+			elog(ERROR, "SPI_execute failed for revision \"%s\": %s", ctx->revision,
+				 SPI_result_code_string(rc));
+		error_context_stack = errcb.previous;
+		SPI_freetuptable(SPI_tuptable);
+
+		row->finished = GetCurrentTimestamp();
+		record_success(g, st, rev, upgrade, run, row);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		pgm_set_applying(false);
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_END_TRY();
+	*in_sql = sql_running;
+	return edata;
+}
+
+/*
+ * One attempt of a non-transactional step: commit what this transaction
+ * holds (so that a concurrent index build does not wait for us), let the
+ * worker run the SQL, then record the outcome in a fresh transaction.
+ */
+static ErrorData *
+attempt_in_worker(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
+				  PgmStepInfo *info, PgmLogRow *row, StepErrorContext *ctx)
+{
+	PgmSqlTask	task;
+	PgmWorkerResult res;
+	ErrorData  *edata;
+
+	task.sql = info->sql;
+	task.search_path = GetConfigOptionByName("search_path", NULL, false);
+	task.lock_timeout_ms = effective(info->lock_timeout_ms, run->lock_timeout_ms, pgm_lock_timeout);
+	task.statement_timeout_ms = effective(info->statement_timeout_ms, run->statement_timeout_ms,
+										  pgm_statement_timeout);
+	task.revision = ctx->revision;
+
+	pgm_commit();
+	res = pgm_worker_run_sql(&task);
+	row->finished = GetCurrentTimestamp();
+	if (res.ok)
+	{
+		record_success(g, st, rev, upgrade, run, row);
+		return NULL;
+	}
+
+	edata = palloc0(sizeof(ErrorData));
+	edata->elevel = ERROR;
+	edata->sqlerrcode = MAKE_SQLSTATE(res.sqlstate[0], res.sqlstate[1], res.sqlstate[2],
+									  res.sqlstate[3], res.sqlstate[4]);
+	edata->message = res.message;
+	edata->detail = res.detail;
+	edata->internalpos = res.position;
+	edata->context = psprintf("pg_migrate %s of revision \"%s\" (non-transactional, in a background worker)",
+							  upgrade ? "upgrade" : "downgrade", ctx->revision);
+	ctx->nblockers = res.nblockers;
+	memcpy(ctx->blockers, res.blockers, sizeof(int) * Min(res.nblockers, MAX_BLOCKERS));
+	return edata;
+}
+
+/*
+ * Keep the row of a failed or retried attempt: commit it in CALL mode, where
+ * the step's transaction holds nothing else; elsewhere let a worker write it
+ * in a transaction of its own.
+ */
+static void
+keep_row(PgmRun *run, PgmLogRow *row)
+{
+	if (run->commit_each)
+	{
+		pgm_catalog_log(row);
+		pgm_commit();
+	}
+	else
+		pgm_log_write_autonomous(row);
+}
+
+static void
+sleep_ms(int ms)
+{
+	if (ms <= 0)
+		return;
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+}
+
+void
+pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run)
+{
+	const char *id = g->revs[rev].id;
+	int			retries = run->lock_retries >= 0 ? run->lock_retries : pgm_lock_retries;
+	int			backoff = pgm_retry_backoff;
+
+	for (int attempt = 1;; attempt++)
+	{
+		PgmStepInfo info = pgm_catalog_step_info(id, upgrade);
+		StepErrorContext ctx = {id, upgrade, 0, {0}};
+		PgmLogRow	row;
+		ErrorData  *edata;
+		bool		in_sql = true;
+
+		pgm_log_row_init(&row, run->run_id, run->scope, id, upgrade ? "upgrade" : "downgrade");
+		row.attempt = attempt;
+		report_progress(g, rev, upgrade, run, attempt);
+		row.started = GetCurrentTimestamp();
+
+		if (info.transactional)
+			edata = attempt_in_subxact(g, st, rev, upgrade, run, &info, &row, &ctx, &in_sql);
+		else
+			edata = attempt_in_worker(g, st, rev, upgrade, run, &info, &row, &ctx);
+
+		if (edata == NULL)
+		{
+			return_row(g, rev, upgrade, run, row.started, row.finished);
+			pgstat_report_activity(STATE_RUNNING, "pg_migrate: between steps");
+			return;
+		}
+
+		row.finished = GetCurrentTimestamp();
+		pgm_log_row_set_error(&row, edata);
+		if (ctx.nblockers > 0)
+			row.blockers = pgm_catalog_describe_sessions(ctx.blockers, ctx.nblockers);
+
+		if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE && in_sql && attempt <= retries)
+		{
+			row.outcome = "retry";
+			keep_row(run, &row);
+			ereport(NOTICE,
+					(errmsg("revision %s timed out waiting for a lock; retrying in %d ms (%d of %d)",
+							id, backoff, attempt, retries),
+					 row.blockers ? errdetail("Blocked by: %s", row.blockers) : 0));
+			sleep_ms(backoff);
+			backoff = backoff > INT_MAX / 2 ? INT_MAX : backoff * 2;
+			continue;
+		}
+
+		row.outcome = "failed";
+		keep_row(run, &row);
+		if (row.blockers)
+		{
+			/* say who blocked us: keep the original error, add a detail */
+			edata->detail = edata->detail ?
+				psprintf("%s\nBlocked by: %s", edata->detail, row.blockers) :
+				psprintf("Blocked by: %s", row.blockers);
+		}
+		ReThrowError(edata);
+	}
+}

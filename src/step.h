@@ -1,0 +1,16 @@
+/*-------------------------------------------------------------------------
+ *
+ * step.h
+ *	  One step of a plan: its attempts, timeouts, retries and log rows.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGM_STEP_H
+#define PGM_STEP_H
+
+#include "apply.h"
+
+extern void pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run);
+extern int	pgm_blockers_capture(int sqlerrcode, int *pids, int max);
+
+#endif							/* PGM_STEP_H */
