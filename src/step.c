@@ -35,6 +35,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
@@ -101,12 +102,48 @@ effective(int revision_ms, int run_ms, int setting_ms)
 	return setting_ms;
 }
 
+/*
+ * lock_timeout is read whenever a lock wait begins, so setting it inside
+ * the step's subtransaction is enough (the subtransaction's end restores it).
+ */
 static void
-set_timeout(const char *name, int ms)
+set_lock_timeout(int ms)
 {
 	if (ms > 0)
-		(void) set_config_option(name, psprintf("%dms", ms), PGC_USERSET, PGC_S_SESSION,
+		(void) set_config_option("lock_timeout", psprintf("%dms", ms), PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
+}
+
+/*
+ * statement_timeout is armed only when a top-level statement starts, so a
+ * step's timeout arms the statement timer itself, never later than the
+ * timer of the statement that called us; pgm_statement_timer_end() puts
+ * that one back.  Returns the outer timer's end, or 0 if none was running.
+ */
+TimestampTz
+pgm_statement_timer_start(int ms)
+{
+	TimestampTz outer = get_timeout_active(STATEMENT_TIMEOUT) ?
+		get_timeout_finish_time(STATEMENT_TIMEOUT) : 0;
+	TimestampTz fin;
+
+	if (ms <= 0)
+		return outer;
+	fin = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+	if (outer != 0 && outer < fin)
+		fin = outer;
+	enable_timeout_at(STATEMENT_TIMEOUT, fin);
+	return outer;
+}
+
+void
+pgm_statement_timer_end(int ms, TimestampTz outer)
+{
+	if (ms <= 0)
+		return;
+	disable_timeout(STATEMENT_TIMEOUT, false);
+	if (outer != 0)
+		enable_timeout_at(STATEMENT_TIMEOUT, outer);
 }
 
 static void
@@ -168,17 +205,19 @@ attempt_in_subxact(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run
 	ErrorData  *volatile edata = NULL;
 	volatile bool sql_running = false;
 
+	int			stmt_ms = effective(info->statement_timeout_ms, run->statement_timeout_ms,
+									pgm_statement_timeout);
+	TimestampTz outer_timer;
+
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
+	outer_timer = pgm_statement_timer_start(stmt_ms);
 	PG_TRY();
 	{
 		ErrorContextCallback errcb;
 		int			rc;
 
-		set_timeout("lock_timeout",
-					effective(info->lock_timeout_ms, run->lock_timeout_ms, pgm_lock_timeout));
-		set_timeout("statement_timeout",
-					effective(info->statement_timeout_ms, run->statement_timeout_ms, pgm_statement_timeout));
+		set_lock_timeout(effective(info->lock_timeout_ms, run->lock_timeout_ms, pgm_lock_timeout));
 
 		errcb.callback = step_error_callback;
 		errcb.arg = ctx;
@@ -199,6 +238,7 @@ attempt_in_subxact(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run
 				 SPI_result_code_string(rc));
 		error_context_stack = errcb.previous;
 		SPI_freetuptable(SPI_tuptable);
+		pgm_statement_timer_end(stmt_ms, outer_timer);
 
 		row->finished = GetCurrentTimestamp();
 		record_success(g, st, rev, upgrade, run, row);
@@ -209,6 +249,7 @@ attempt_in_subxact(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run
 	PG_CATCH();
 	{
 		pgm_set_applying(false);
+		pgm_statement_timer_end(stmt_ms, outer_timer);
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
 		FlushErrorState();
@@ -252,6 +293,8 @@ attempt_in_worker(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
 
 	edata = palloc0(sizeof(ErrorData));
 	edata->elevel = ERROR;
+	edata->output_to_server = true;
+	edata->output_to_client = true;
 	edata->sqlerrcode = MAKE_SQLSTATE(res.sqlstate[0], res.sqlstate[1], res.sqlstate[2],
 									  res.sqlstate[3], res.sqlstate[4]);
 	edata->message = res.message;

@@ -8,9 +8,13 @@
 #ifndef PGM_STEP_H
 #define PGM_STEP_H
 
+#include "datatype/timestamp.h"
+
 #include "apply.h"
 
 extern void pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run);
 extern int	pgm_blockers_capture(int sqlerrcode, int *pids, int max);
+extern TimestampTz pgm_statement_timer_start(int ms);
+extern void pgm_statement_timer_end(int ms, TimestampTz outer);
 
 #endif							/* PGM_STEP_H */

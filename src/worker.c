@@ -43,6 +43,8 @@
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/timeout.h"
+#include "storage/proc.h"
 
 #include "catalog.h"
 #include "run_log.h"
@@ -295,7 +297,11 @@ run_toplevel(RawStmt *parsetree, const char *sql)
 	PortalStart(portal, NULL, 0, InvalidSnapshot);
 	PortalSetResultFormat(portal, 1, &format);
 	receiver = CreateDestReceiver(DestNone);
+	/* armed per statement, as start_xact_command() does for clients */
+	if (StatementTimeout > 0)
+		enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
 	(void) PortalRun(portal, FETCH_ALL, true, true, receiver, receiver, &qc);
+	disable_timeout(STATEMENT_TIMEOUT, false);
 	receiver->rDestroy(receiver);
 	PortalDrop(portal, false);
 	CommitTransactionCommand();
