@@ -17,6 +17,7 @@ OBJS = \
 	src/step.o \
 	src/run_log.o \
 	src/worker.o \
+	src/watchdog.o \
 	src/settings.o \
 	src/fn_apply.o \
 	src/sql_check.o \
@@ -33,7 +34,7 @@ REGRESS = setup registration graph identifiers upgrade_downgrade offline stamp_m
 	errors privileges search_path
 
 ISOLATION = serialize_migrators three_migrators concurrent_register readers_do_not_wait \
-	graph_cache
+	graph_cache apply_locks
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso
 
 PG_CPPFLAGS = -I$(srcdir)/src

@@ -25,6 +25,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
@@ -43,6 +44,7 @@
 #include "run_log.h"
 #include "settings.h"
 #include "step.h"
+#include "watchdog.h"
 #include "worker.h"
 
 #define MAX_BLOCKERS 32
@@ -55,31 +57,6 @@ typedef struct StepErrorContext
 	int			blockers[MAX_BLOCKERS];
 } StepErrorContext;
 
-/*
- * The PIDs of the sessions blocking this one, when 'sqlerrcode' is a lock
- * timeout raised while this backend still waits on the lock: called from an
- * error context callback or a PG_CATCH before the transaction is aborted,
- * where the lock wait is still registered.
- */
-int
-pgm_blockers_capture(int sqlerrcode, int *pids, int max)
-{
-	ArrayType  *arr;
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	int			count = 0;
-
-	if (sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE || MyProc == NULL || MyProc->waitLock == NULL)
-		return 0;
-	arr = DatumGetArrayTypeP(DirectFunctionCall1(pg_blocking_pids, Int32GetDatum(MyProcPid)));
-	deconstruct_array(arr, INT4OID, sizeof(int32), true, TYPALIGN_INT, &elems, &nulls, &n);
-	for (int i = 0; i < n && count < max; i++)
-		if (!nulls[i])
-			pids[count++] = DatumGetInt32(elems[i]);
-	return count;
-}
-
 static void
 step_error_callback(void *arg)
 {
@@ -87,8 +64,6 @@ step_error_callback(void *arg)
 
 	errcontext("pg_migrate %s of revision \"%s\"",
 			   ctx->upgrade ? "upgrade" : "downgrade", ctx->revision);
-	if (geterrcode() == ERRCODE_LOCK_NOT_AVAILABLE)
-		ctx->nblockers = pgm_blockers_capture(ERRCODE_LOCK_NOT_AVAILABLE, ctx->blockers, MAX_BLOCKERS);
 }
 
 /* The timeout that applies: the revision's, else the run's, else the setting */
@@ -207,7 +182,13 @@ attempt_in_subxact(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run
 
 	int			stmt_ms = effective(info->statement_timeout_ms, run->statement_timeout_ms,
 									pgm_statement_timeout);
+	int			lock_ms = effective(info->lock_timeout_ms, run->lock_timeout_ms, pgm_lock_timeout);
 	TimestampTz outer_timer;
+	PgmWatchdog *volatile wd = NULL;
+
+	/* with a lock_timeout, have someone note who blocks us (watchdog.c) */
+	if (lock_ms > 0)
+		wd = pgm_watchdog_start(Min(50, Max(1, lock_ms / 4)));
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
@@ -217,7 +198,7 @@ attempt_in_subxact(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run
 		ErrorContextCallback errcb;
 		int			rc;
 
-		set_lock_timeout(effective(info->lock_timeout_ms, run->lock_timeout_ms, pgm_lock_timeout));
+		set_lock_timeout(lock_ms);
 
 		errcb.callback = step_error_callback;
 		errcb.arg = ctx;
@@ -258,6 +239,7 @@ attempt_in_subxact(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run
 		CurrentResourceOwner = oldowner;
 	}
 	PG_END_TRY();
+	ctx->nblockers = pgm_watchdog_stop(wd, ctx->blockers, MAX_BLOCKERS);
 	*in_sql = sql_running;
 	return edata;
 }
@@ -324,6 +306,17 @@ keep_row(PgmRun *run, PgmLogRow *row)
 		pgm_log_write_autonomous(row);
 }
 
+static char *
+pids_text(const int *pids, int n)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	for (int i = 0; i < n; i++)
+		appendStringInfo(&s, "%s%d", i ? ", " : "", pids[i]);
+	return s.data;
+}
+
 static void
 sleep_ms(int ms)
 {
@@ -378,7 +371,9 @@ pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run)
 			ereport(NOTICE,
 					(errmsg("revision %s timed out waiting for a lock; retrying in %d ms (%d of %d)",
 							id, backoff, attempt, retries),
-					 row.blockers ? errdetail("Blocked by: %s", row.blockers) : 0));
+					 ctx.nblockers > 0 ?
+					 errdetail("Blocked by PID %s; migrate_log.blockers has the details.",
+							   pids_text(ctx.blockers, ctx.nblockers)) : 0));
 			sleep_ms(backoff);
 			backoff = backoff > INT_MAX / 2 ? INT_MAX : backoff * 2;
 			continue;
@@ -386,12 +381,13 @@ pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run)
 
 		row.outcome = "failed";
 		keep_row(run, &row);
-		if (row.blockers)
+		if (ctx.nblockers > 0)
 		{
 			/* say who blocked us: keep the original error, add a detail */
-			edata->detail = edata->detail ?
-				psprintf("%s\nBlocked by: %s", edata->detail, row.blockers) :
-				psprintf("Blocked by: %s", row.blockers);
+			char	   *who = psprintf("Blocked by PID %s; migrate_log.blockers has the details.",
+									   pids_text(ctx.blockers, ctx.nblockers));
+
+			edata->detail = edata->detail ? psprintf("%s\n%s", edata->detail, who) : who;
 		}
 		ReThrowError(edata);
 	}

@@ -13,7 +13,6 @@
 #include "apply.h"
 
 extern void pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run);
-extern int	pgm_blockers_capture(int sqlerrcode, int *pids, int max);
 extern TimestampTz pgm_statement_timer_start(int ms);
 extern void pgm_statement_timer_end(int ms, TimestampTz outer);
 

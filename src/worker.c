@@ -391,8 +391,6 @@ run_sql(PgmWorkerShared *sh)
 
 			MemoryContextSwitchTo(cxt);
 			e = CopyErrorData();
-			/* who blocked us, while the lock wait is still visible */
-			sh->nblockers = pgm_blockers_capture(e->sqlerrcode, sh->blockers, lengthof(sh->blockers));
 			FlushErrorState();
 			AbortCurrentTransaction();
 			if (cic)
