@@ -98,7 +98,11 @@ CREATE TABLE migrate_log (
     revision        text NOT NULL,
     direction       text NOT NULL CHECK (direction IN ('upgrade', 'downgrade', 'stamp', 'unstamp')),
     attempt         integer NOT NULL DEFAULT 1,
-    outcome         text NOT NULL DEFAULT 'success' CHECK (outcome IN ('success', 'failed', 'retry')),
+    -- started: written and committed before a step of CALL migrate_apply
+    -- runs, so that an attempt cut short (backend killed, server crash) is
+    -- still on record; the row of its outcome follows it
+    outcome         text NOT NULL DEFAULT 'success'
+                    CHECK (outcome IN ('started', 'success', 'failed', 'retry')),
     started_at      timestamptz NOT NULL,
     duration        interval NOT NULL,
     role            name NOT NULL,          -- current_user

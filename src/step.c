@@ -346,6 +346,14 @@ pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run)
 		row.attempt = attempt;
 		report_progress(g, rev, upgrade, run, attempt);
 		row.started = GetCurrentTimestamp();
+		if (run->commit_each)
+		{
+			/* on record before it runs, in case the attempt is cut short */
+			row.outcome = "started";
+			row.finished = row.started;
+			pgm_catalog_log(&row);
+			pgm_commit();
+		}
 
 		if (info.transactional)
 			edata = attempt_in_subxact(g, st, rev, upgrade, run, &info, &row, &ctx, &in_sql);
