@@ -307,6 +307,37 @@ AS 'MODULE_PATHNAME', 'pgm_show'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
+-- A pg_cron job that runs CALL migrate_apply(target) on a schedule.  It
+-- skips quietly when another migration holds the lock, so overlapping runs
+-- never queue up.  Needs pg_cron in this database (its cron.database_name);
+-- otherwise the error's hint gives the call to make from that database.
+CREATE FUNCTION migrate_schedule(job_name text, schedule text, target text DEFAULT 'head')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    command text;
+    job bigint;
+BEGIN
+    IF job_name IS NULL OR schedule IS NULL OR target IS NULL THEN
+        RAISE EXCEPTION 'job_name, schedule and target must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    command := 'CALL @extschema@.migrate_apply(' || pg_catalog.quote_literal(target)
+               || ', skip_if_locked => true)';
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in database "%"', pg_catalog.current_database()
+            USING ERRCODE = 'undefined_object',
+                  DETAIL = 'migrate_schedule() creates a pg_cron job, and pg_cron lives in the database named by cron.database_name.',
+                  HINT = pg_catalog.format('Add pg_cron to shared_preload_libraries and CREATE EXTENSION pg_cron, or run this in the pg_cron database: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
+                                           job_name, schedule, command, pg_catalog.current_database());
+    END IF;
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job USING job_name, schedule, command;
+    RETURN job;
+END
+$$;
+
 -- Is a migration running in this database, where, for how long, and what
 -- does it wait on?  Works from any session; never waits.
 CREATE FUNCTION migrate_status()
@@ -359,3 +390,4 @@ FROM PUBLIC;
 REVOKE ALL ON PROCEDURE
     migrate_apply(text, boolean, boolean, boolean, interval, interval, interval, integer)
 FROM PUBLIC;
+REVOKE ALL ON FUNCTION migrate_schedule(text, text, text) FROM PUBLIC;

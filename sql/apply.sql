@@ -101,6 +101,10 @@ RESET statement_timeout;
 SELECT count(*) FROM migrate_upgrade('llll0007');
 SELECT revision, attempt, outcome, sqlstate FROM migrate_log WHERE revision = 'llll0007' ORDER BY id;
 
+-- scheduling needs pg_cron in this database
+SELECT migrate_schedule('migrate', '*/5 * * * *');
+SELECT migrate_schedule(NULL, '* * * * *');
+
 -- nobody else is migrating
 SELECT running, pid, waiting_migrators FROM migrate_status();
 
