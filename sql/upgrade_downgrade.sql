@@ -25,10 +25,13 @@ SELECT * FROM migrate_current();
 -- below the merge: both its parents become heads again
 SELECT revision, direction FROM migrate_downgrade('cccc0004');
 SELECT * FROM migrate_current();
--- a branch down to nothing; ffff0002 depends on cccc0003, so it goes first
+-- label@base, as in Alembic: everything applied above the base of the
+-- label's lineage (aaaa0001) goes, ffff0002 first since it depends on
+-- cccc0003; the other base's branch stays
 SELECT revision, direction FROM migrate_downgrade('catalog@base');
 SELECT * FROM migrate_current();
 SELECT * FROM applied_tables;
+SELECT count(*) FROM migrate_upgrade('bbbb0004');
 -- a target that is not applied is not a downgrade target
 SELECT * FROM migrate_downgrade('eeee0006');
 -- relative to the applied head of a branch, past its base

@@ -107,6 +107,7 @@ pgm_apply(PG_FUNCTION_ARGS)
 	g = pgm_catalog_load_graph();
 	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
 	st = pgm_state_from_heads(g, heads);
+	pgm_check_direction(target, !downgrade);
 	t = pgm_resolve(g, target, heads);
 	plan = downgrade ? pgm_plan_downgrade(g, &st, &t, target) : pgm_plan_upgrade(g, &st, &t);
 

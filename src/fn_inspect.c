@@ -214,11 +214,14 @@ pgm_history(PG_FUNCTION_ARGS)
 			PgmTarget	low = pgm_resolve(g, lower, current);
 			bool	   *above = palloc0(Max(g->nrevs, 1));
 
-			/* an empty lower end ("current" with nothing applied) is base */
-			if (!low.is_base && (low.revs.n > 0 || low.below.n > 0))
+			/*
+			 * An empty lower end ("current" with nothing applied) is base.
+			 * Above it means through down_revision only, as Alembic's
+			 * history range does (_collect_upgrade_revisions).
+			 */
+			if (!low.is_base && low.revs.n > 0)
 			{
-				pgm_graph_descendants(g, low.revs.items, low.revs.n, above);
-				pgm_graph_descendants(g, low.below.items, low.below.n, above);
+				pgm_graph_children_closure(g, low.revs.items, low.revs.n, above);
 				for (int i = 0; i < low.revs.n; i++)
 					if (!in_range[low.revs.items[i]])
 						ereport(ERROR,

@@ -33,8 +33,10 @@ describe_heads(PgmGraph *g, PgmIdxList heads)
 static PgmPlan
 make_plan(PgmGraph *g, PgmState *st, const char *target, PgmIdxList current, bool upgrade)
 {
-	PgmTarget	t = pgm_resolve(g, target, current);
+	PgmTarget	t;
 
+	pgm_check_direction(target, upgrade);
+	t = pgm_resolve(g, target, current);
 	return upgrade ? pgm_plan_upgrade(g, st, &t) : pgm_plan_downgrade(g, st, &t, target);
 }
 
@@ -108,14 +110,14 @@ pgm_stamp(PG_FUNCTION_ARGS)
 	g = pgm_catalog_load_graph();
 	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
 	t = pgm_resolve(g, target, heads);
-	if (t.below.n > 0)
+	if (t.is_base && t.anchor >= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot stamp \"%s\"", target),
 				 errdetail("It names the base of one branch; stamp names the whole state."),
 				 errhint("Stamp revisions, \"heads\" or \"base\".")));
 
-	/* the new heads: the named revisions that no other named one descends from */
+	/* the new rows: the named revisions that nothing else named builds on */
 	want = palloc0(Max(g->nrevs, 1));
 	pgm_graph_ancestors(g, t.revs.items, t.revs.n, want);
 	was_head = palloc0(Max(g->nrevs, 1));
@@ -131,6 +133,8 @@ pgm_stamp(PG_FUNCTION_ARGS)
 
 		for (int c = 0; head && c < g->revs[i].nchildren; c++)
 			head = !want[g->revs[i].children[c]];
+		for (int c = 0; head && c < g->revs[i].ndependents; c++)
+			head = !want[g->revs[i].dependents[c]];
 		if (head != was_head[i])
 		{
 			if (head)
@@ -180,7 +184,7 @@ offline(FunctionCallInfo fcinfo, bool upgrade)
 	{
 		PgmTarget	f = pgm_resolve(g, from, heads);
 
-		if (f.below.n > 0)
+		if (f.is_base && f.anchor >= 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("cannot start an offline script from \"%s\"", from),

@@ -343,6 +343,33 @@ pgm_graph_topo(PgmGraph *g, const int *start, int nstart, const bool *subset)
 	return out;
 }
 
+/* Descendants through down_revision edges only (children), start included */
+void
+pgm_graph_children_closure(PgmGraph *g, const int *start, int nstart, bool *mark)
+{
+	int		   *stack = palloc(sizeof(int) * Max(g->nrevs, 1));
+	int			sp = 0;
+
+	for (int s = 0; s < nstart; s++)
+		if (!mark[start[s]])
+		{
+			mark[start[s]] = true;
+			stack[sp++] = start[s];
+		}
+	while (sp > 0)
+	{
+		PgmRev	   *r = &g->revs[stack[--sp]];
+
+		for (int c = 0; c < r->nchildren; c++)
+			if (!mark[r->children[c]])
+			{
+				mark[r->children[c]] = true;
+				stack[sp++] = r->children[c];
+			}
+	}
+	pfree(stack);
+}
+
 /*
  * Alembic's "shares lineage" test, as a set: the revisions above or below
  * 'rev' through down_revision edges only (depends_on does not count).
@@ -378,9 +405,13 @@ pgm_graph_lineage(PgmGraph *g, int rev)
 }
 
 /*
- * Alembic's propagation of a branch label: the declaring revision, all its
- * descendants through parent edges (not depends_on), and its ancestors down
- * to, not including, the nearest branch point or merge point.
+ * Alembic's propagation of a branch label (revision.py, _add_branches): the
+ * declaring revision and all its descendants through parent edges; then
+ * Alembic walks down from the last descendant it visited and labels every
+ * revision on the way until a branch point (counting depends_on) or a merge.
+ * That walk gets below the declaring revision only when its descendants
+ * form one line that nothing else builds on, and then labels its ancestors
+ * down to, not including, the nearest branch point or merge.
  */
 bool *
 pgm_graph_label_members(PgmGraph *g, int declaring)
@@ -388,7 +419,7 @@ pgm_graph_label_members(PgmGraph *g, int declaring)
 	bool	   *mark = palloc0(Max(g->nrevs, 1));
 	int		   *stack = palloc(sizeof(int) * Max(g->nrevs, 1));
 	int			sp = 0;
-	int			p;
+	bool		line = true;
 
 	mark[declaring] = true;
 	stack[sp++] = declaring;
@@ -396,6 +427,8 @@ pgm_graph_label_members(PgmGraph *g, int declaring)
 	{
 		PgmRev	   *r = &g->revs[stack[--sp]];
 
+		if (r->nchildren + r->ndependents > 1 || r->nparents > 1)
+			line = false;
 		for (int c = 0; c < r->nchildren; c++)
 			if (!mark[r->children[c]])
 			{
@@ -405,14 +438,19 @@ pgm_graph_label_members(PgmGraph *g, int declaring)
 	}
 	pfree(stack);
 
-	for (p = declaring;;)
+	if (line && !pgm_is_base(g, declaring))
 	{
-		if (pgm_is_branch_point(g, p) || pgm_is_merge(g, p))
-			break;
-		mark[p] = true;
-		if (pgm_is_base(g, p))
-			break;
-		p = g->revs[p].parents[0];
+		for (int p = g->revs[declaring].parents[0];;)
+		{
+			PgmRev	   *r = &g->revs[p];
+
+			if (r->nchildren + r->ndependents > 1 || r->nparents > 1)
+				break;
+			mark[p] = true;
+			if (r->nparents == 0)
+				break;
+			p = r->parents[0];
+		}
 	}
 	return mark;
 }

@@ -45,7 +45,6 @@ typedef struct ParsedIdent
 static ParsedIdent parse_ident(const char *ident);
 static int	lookup_name(PgmGraph *g, const char *name, const bool *scope, const char *branch);
 static bool *branch_scope(PgmGraph *g, const char *branch);
-static bool *branch_members(PgmGraph *g, const char *branch);
 static int	walk(PgmGraph *g, int start, int steps, const bool *scope, const char *ident,
 				 bool *fell_off);
 static PgmIdxList one(int idx);
@@ -204,6 +203,62 @@ error_multiple_heads(PgmGraph *g, PgmIdxList heads, const char *ident)
 			 errhint("Name one head (by id or as label@head), use \"heads\" for all of them, or join them with migrate_merge().")));
 }
 
+/* The revision a branch name stands for: a label's declaring revision, or the revision named */
+static int
+branch_revision(PgmGraph *g, const char *branch)
+{
+	int			decl = pgm_graph_lookup_label(g, branch);
+
+	return decl >= 0 ? decl : lookup_name(g, branch, NULL, NULL);
+}
+
+/* Alembic's _real_heads: no child and nothing depending on them */
+static PgmIdxList
+real_heads(PgmGraph *g)
+{
+	PgmIdxList	all = pgm_graph_heads(g);
+	PgmIdxList	out;
+
+	out.n = 0;
+	out.items = palloc(sizeof(int) * Max(all.n, 1));
+	for (int i = 0; i < all.n; i++)
+		if (g->revs[all.items[i]].ndependents == 0)
+			out.items[out.n++] = all.items[i];
+	return out;
+}
+
+/*
+ * Where a bare +N/-N walks from: the version rows on the branch, or, when
+ * none is, the newest applied revisions on it (Alembic's _parse_upgrade_target
+ * "active_on_branch": the tips of what is applied, depends_on included).
+ */
+static PgmIdxList
+applied_tips(PgmGraph *g, PgmIdxList current, const bool *scope)
+{
+	PgmIdxList	rows = filter(current, scope);
+	bool	   *applied;
+	PgmIdxList	tips;
+
+	if (rows.n > 0 || scope == NULL)
+		return rows;
+	applied = palloc0(Max(g->nrevs, 1));
+	pgm_graph_ancestors(g, current.items, current.n, applied);
+	tips.n = 0;
+	tips.items = palloc(sizeof(int) * Max(g->nrevs, 1));
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		bool		tip = applied[i] && scope[i];
+
+		for (int c = 0; tip && c < g->revs[i].nchildren; c++)
+			tip = !(applied[g->revs[i].children[c]] && scope[g->revs[i].children[c]]);
+		for (int c = 0; tip && c < g->revs[i].ndependents; c++)
+			tip = !(applied[g->revs[i].dependents[c]] && scope[g->revs[i].dependents[c]]);
+		if (tip)
+			tips.items[tips.n++] = i;
+	}
+	return tips;
+}
+
 /*
  * What "branch@" restricts an identifier to, as Alembic's filter_for_lineage
  * does: the revisions that share lineage with the branch's revision (the
@@ -220,21 +275,6 @@ branch_scope(PgmGraph *g, const char *branch)
 	return pgm_graph_lineage(g, decl);
 }
 
-/* The revisions a branch label is carried by, or a revision and its descendants */
-static bool *
-branch_members(PgmGraph *g, const char *branch)
-{
-	int			decl = pgm_graph_lookup_label(g, branch);
-	bool	   *mark;
-
-	if (decl >= 0)
-		return pgm_graph_label_members(g, decl);
-	decl = lookup_name(g, branch, NULL, NULL);
-	mark = palloc0(Max(g->nrevs, 1));
-	pgm_graph_descendants(g, &decl, 1, mark);
-	return mark;
-}
-
 /*
  * A full id, a branch label (its declaring revision), or a unique prefix of
  * an id longer than three characters (Alembic's rule).
@@ -244,39 +284,38 @@ lookup_name(PgmGraph *g, const char *name, const bool *scope, const char *branch
 {
 	int			idx = pgm_graph_lookup(g, name);
 	size_t		len = strlen(name);
-	int			nfound = 0;
-	int			found[4];
 
 	if (idx < 0)
 		idx = pgm_graph_lookup_label(g, name);
 	if (idx < 0)
 	{
-		for (int i = 0; i < g->nrevs; i++)
-		{
-			const char *id = g->revs[i].id;
+		int			nfound = 0;
+		int			found[4];
 
-			if (strncmp(id, name, len) == 0 && strlen(id) > 3)
-			{
-				if (nfound < 4)
-					found[nfound] = i;
-				nfound++;
-			}
-		}
-		/* prefer the candidates on the branch; report the others as such */
-		if (scope && nfound > 1)
-		{
-			int			nscoped = 0;
-
+		/*
+		 * Alembic matches the prefix against every key of its revision map,
+		 * ids and branch labels alike, longer than three characters; on a
+		 * branch, the candidates that share its lineage come first.
+		 */
+		for (int pass = scope ? 0 : 1; pass < 2 && nfound == 0; pass++)
 			for (int i = 0; i < g->nrevs; i++)
-				if (strncmp(g->revs[i].id, name, len) == 0 && strlen(g->revs[i].id) > 3 && scope[i])
+			{
+				PgmRev	   *r = &g->revs[i];
+
+				if (pass == 0 && !scope[i])
+					continue;
+				for (int k = -1; k < r->nlabels; k++)
 				{
-					if (nscoped < 4)
-						found[nscoped] = i;
-					nscoped++;
+					const char *key = k < 0 ? r->id : r->labels[k];
+
+					if (strncmp(key, name, len) == 0 && strlen(key) > 3)
+					{
+						if (nfound < 4)
+							found[nfound] = i;
+						nfound++;
+					}
 				}
-			if (nscoped > 0)
-				nfound = nscoped;
-		}
+			}
 		if (nfound == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -286,8 +325,8 @@ lookup_name(PgmGraph *g, const char *name, const bool *scope, const char *branch
 			ereport(ERROR,
 					(errcode(ERRCODE_CARDINALITY_VIOLATION),
 					 errmsg("revision prefix \"%s\" is ambiguous", name),
-					 errdetail("%d revisions start with \"%s\": %s%s.", nfound, name,
-							   pgm_format_ids(g, found, Min(nfound, 3)),
+					 errdetail("%d revision ids or branch labels start with \"%s\" (revisions %s%s).",
+							   nfound, name, pgm_format_ids(g, found, Min(nfound, 3)),
 							   nfound > 3 ? ", ..." : ""),
 					 errhint("Give more characters of the revision id.")));
 		idx = found[0];
@@ -373,7 +412,7 @@ walk(PgmGraph *g, int start, int steps, const bool *scope, const char *ident, bo
 PgmTarget
 pgm_resolve(PgmGraph *g, const char *ident, PgmIdxList current)
 {
-	PgmTarget	t = {0};
+	PgmTarget	t = {{0, NULL}, false, -1};
 	ParsedIdent p;
 	bool	   *scope;
 	int			start;
@@ -404,10 +443,11 @@ pgm_resolve(PgmGraph *g, const char *ident, PgmIdxList current)
 	p = parse_ident(ident);
 	scope = p.branch ? branch_scope(g, p.branch) : NULL;
 
+	t.anchor = p.branch ? branch_revision(g, p.branch) : -1;
 	if (!p.relative)
 	{
 		if (strcmp(p.symbol, "heads") == 0)
-			t.revs = filter(pgm_graph_heads(g), scope);
+			t.revs = scope ? filter(pgm_graph_heads(g), scope) : real_heads(g);
 		else if (strcmp(p.symbol, "head") == 0)
 		{
 			t.revs = filter(pgm_graph_heads(g), scope);
@@ -417,26 +457,7 @@ pgm_resolve(PgmGraph *g, const char *ident, PgmIdxList current)
 		else if (strcmp(p.symbol, "current") == 0)
 			t.revs = filter(current, scope);
 		else if (strcmp(p.symbol, "base") == 0)
-		{
-			if (scope)
-			{
-				/* the lowest revisions carrying the branch */
-				bool	   *members = branch_members(g, p.branch);
-
-				t.below.items = palloc(sizeof(int) * Max(g->nrevs, 1));
-				for (int i = 0; i < g->nrevs; i++)
-				{
-					bool		lowest = members[i];
-
-					for (int k = 0; lowest && k < g->revs[i].nparents; k++)
-						lowest = !members[g->revs[i].parents[k]];
-					if (lowest)
-						t.below.items[t.below.n++] = i;
-				}
-			}
-			else
-				t.is_base = true;
-		}
+			t.is_base = true;	/* with an anchor: that lineage's base */
 		else
 			t.revs = one(lookup_name(g, p.symbol, scope, p.branch));
 		return t;
@@ -445,7 +466,7 @@ pgm_resolve(PgmGraph *g, const char *ident, PgmIdxList current)
 	/* relative: find the one revision to walk from (-1: below the bases) */
 	if (p.symbol == NULL || strcmp(p.symbol, "current") == 0)
 	{
-		PgmIdxList	cur = filter(current, scope);
+		PgmIdxList	cur = applied_tips(g, current, scope);
 
 		if (cur.n > 1)
 			ereport(ERROR,
@@ -459,6 +480,9 @@ pgm_resolve(PgmGraph *g, const char *ident, PgmIdxList current)
 					 errmsg("relative revision \"%s\" goes past the base", ident),
 					 errdetail("No revision is applied%s.", p.branch ? " on that branch" : "")));
 		start = cur.n == 1 ? cur.items[0] : -1;
+		/* Alembic downgrades a bare -N within the lineage of the head it walks from */
+		if (p.branch == NULL && start >= 0)
+			t.anchor = start;
 	}
 	else if (strcmp(p.symbol, "head") == 0)
 	{
@@ -484,13 +508,29 @@ pgm_resolve(PgmGraph *g, const char *ident, PgmIdxList current)
 				 errmsg("relative revision \"%s\" goes past the base", ident)));
 
 	start = walk(g, start, p.steps, scope, ident, &fell_off);
-	if (fell_off)
-		t.below = one(start);
-	else if (start < 0)
-		t.is_base = true;		/* "+0" from nothing */
+	if (fell_off || start < 0)
+		t.is_base = true;		/* stepped off a base, or "+0" from nothing */
 	else
 		t.revs = one(start);
 	return t;
+}
+
+/*
+ * Alembic refuses a bare relative step against the direction of the
+ * command: "upgrade -1", "downgrade +1" (and any bare 0).
+ */
+void
+pgm_check_direction(const char *ident, bool upgrade)
+{
+	ParsedIdent p = parse_ident(ident);
+
+	if (p.relative && p.symbol == NULL &&
+		(p.steps == 0 || (upgrade ? p.steps < 0 : p.steps > 0)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relative revision \"%s\" does not %s", ident,
+						upgrade ? "move up" : "move down"),
+				 errhint("%s", upgrade ? "To go back, downgrade with -N." : "To go forward, upgrade with +N.")));
 }
 
 /*
@@ -501,7 +541,7 @@ pgm_resolve_single(PgmGraph *g, const char *ident, PgmIdxList current)
 {
 	PgmTarget	t = pgm_resolve(g, ident, current);
 
-	if (t.revs.n == 1 && t.below.n == 0)
+	if (t.revs.n == 1 && !t.is_base)
 		return t.revs.items[0];
 	if (t.revs.n > 1)
 		ereport(ERROR,
@@ -511,7 +551,7 @@ pgm_resolve_single(PgmGraph *g, const char *ident, PgmIdxList current)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("identifier \"%s\" names no revision", ident),
-			 t.below.n > 0 ?
+			 t.anchor >= 0 ?
 			 errdetail("It names the base of a branch, below its first revision.") :
 			 errdetail("It resolves to base, the state before any revision.")));
 	return -1;					/* keep compiler quiet */

@@ -11,21 +11,23 @@
 #include "graph.h"
 
 /*
- * What an identifier names.  'revs' are revisions; 'is_base' means the
- * empty state ("base"); 'below' lists revisions whose branch is named down
- * to nothing (label@base, or a relative walk that stepped off a base): a
- * downgrade removes them and everything above them.
+ * What an identifier names: 'revs', or with 'is_base' the empty state
+ * ("base").  'anchor' is the revision that a "branch@" prefix (or, for a
+ * bare -N, the applied head walked from) stands for, -1 if none: a
+ * downgrade only removes what shares lineage with it (Alembic's
+ * _collect_downgrade_revisions).
  */
 typedef struct PgmTarget
 {
 	PgmIdxList	revs;
-	PgmIdxList	below;
 	bool		is_base;
+	int			anchor;
 } PgmTarget;
 
 extern void pgm_check_name(const char *name, const char *what);
 extern bool pgm_is_reserved_word(const char *name);
 extern PgmTarget pgm_resolve(PgmGraph *g, const char *ident, PgmIdxList current);
+extern void pgm_check_direction(const char *ident, bool upgrade);
 extern int	pgm_resolve_single(PgmGraph *g, const char *ident, PgmIdxList current);
 extern char *pgm_format_ids(PgmGraph *g, const int *idx, int n);
 

@@ -6,10 +6,10 @@
  * The version state is a set of heads, as alembic_version holds it; what is
  * applied is those heads and all their ancestors (through down_revision and
  * depends_on).  An upgrade applies what the target needs and is missing; a
- * downgrade removes what is applied above the target.  After each step the
- * heads are again the applied revisions that have no applied child through
- * a down_revision edge: a revision that another one only depends_on stays a
- * head of its own, as in Alembic.
+ * downgrade removes what is applied above the target.  The rows change as
+ * Alembic's HeadMaintainer changes alembic_version: applying a revision
+ * replaces the rows of its parents and dependencies; removing one brings
+ * back those of them that nothing else applied builds on.
  *
  *-------------------------------------------------------------------------
  */
@@ -64,17 +64,20 @@ pgm_plan_upgrade(PgmGraph *g, PgmState *st, PgmTarget *target)
 }
 
 /*
- * Downgrade: the applied revisions strictly above the target revisions, and
- * at or above the 'below' revisions (all of them for "base"), newest first.
- * A target revision that is not applied is an error: downgrading "to" it
- * would mean applying it.
+ * Downgrade, as Alembic's _collect_downgrade_revisions: the roots are the
+ * target's children (every base for "base"); with an anchor (a "branch@"
+ * prefix, or the head a bare -N walked from) and several roots, only the
+ * roots below the anchor count; then every applied revision at or above a
+ * root, through down_revision and depends_on, goes, newest first.  A target
+ * revision that is not applied is an error: downgrading "to" it would mean
+ * applying it.
  */
 PgmPlan
 pgm_plan_downgrade(PgmGraph *g, PgmState *st, PgmTarget *target, const char *ident)
 {
 	PgmPlan		plan;
+	PgmIdxList	roots;
 	bool	   *remove = palloc0(Max(g->nrevs, 1));
-	bool	   *keep = palloc0(Max(g->nrevs, 1));
 	int		   *start;
 	int			nstart = 0;
 	PgmIdxList	order;
@@ -93,19 +96,66 @@ pgm_plan_downgrade(PgmGraph *g, PgmState *st, PgmTarget *target, const char *ide
 					 errhint("Use migrate_upgrade() to move forward.")));
 	}
 
+	roots.n = 0;
+	roots.items = palloc(sizeof(int) * Max(g->nrevs, 1));
 	if (target->is_base)
-		memcpy(remove, st->applied, g->nrevs);
+		roots = pgm_graph_bases(g);
 	else
 	{
-		pgm_graph_descendants(g, target->revs.items, target->revs.n, remove);
-		pgm_graph_descendants(g, target->below.items, target->below.n, remove);
+		bool	   *seen = palloc0(Max(g->nrevs, 1));
+
 		for (int i = 0; i < target->revs.n; i++)
-			keep[target->revs.items[i]] = true;
-		for (int i = 0; i < g->nrevs; i++)
-			remove[i] = remove[i] && st->applied[i] && !keep[i];
+		{
+			PgmRev	   *r = &g->revs[target->revs.items[i]];
+
+			for (int c = 0; c < r->nchildren; c++)
+				if (!seen[r->children[c]])
+				{
+					seen[r->children[c]] = true;
+					roots.items[roots.n++] = r->children[c];
+				}
+		}
+	}
+	if (target->anchor >= 0 && roots.n > 1)
+	{
+		int			kept = 0;
+		bool	   *anc = palloc0(Max(g->nrevs, 1));
+
+		/* the anchor's ancestors through down_revision only, itself included */
+		{
+			int		   *stack = palloc(sizeof(int) * Max(g->nrevs, 1));
+			int			sp = 0;
+
+			anc[target->anchor] = true;
+			stack[sp++] = target->anchor;
+			while (sp > 0)
+			{
+				PgmRev	   *r = &g->revs[stack[--sp]];
+
+				for (int k = 0; k < r->nparents; k++)
+					if (!anc[r->parents[k]])
+					{
+						anc[r->parents[k]] = true;
+						stack[sp++] = r->parents[k];
+					}
+			}
+		}
+		for (int i = 0; i < roots.n; i++)
+			if (anc[roots.items[i]])
+				roots.items[kept++] = roots.items[i];
+		roots.n = kept;
+		if (kept == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("\"%s\" is not a valid downgrade target from the current heads", ident),
+					 errdetail("Nothing above it lies on the branch of %s.", g->revs[target->anchor].id)));
 	}
 
-	/* newest first: reverse of an ancestors-first order, started at heads */
+	pgm_graph_descendants(g, roots.items, roots.n, remove);
+	for (int i = 0; i < g->nrevs; i++)
+		remove[i] = remove[i] && st->applied[i];
+
+	/* newest first: reverse of an ancestors-first order */
 	start = palloc(sizeof(int) * Max(g->nrevs, 1));
 	for (int i = 0; i < g->nrevs; i++)
 		if (remove[i])
@@ -117,7 +167,6 @@ pgm_plan_downgrade(PgmGraph *g, PgmState *st, PgmTarget *target, const char *ide
 		plan.steps.items[i] = order.items[order.n - 1 - i];
 
 	pfree(remove);
-	pfree(keep);
 	pfree(start);
 	return plan;
 }
@@ -133,17 +182,22 @@ pgm_state_step(PgmGraph *g, PgmState *st, int rev, bool upgrade)
 	PgmHeadChange ch;
 
 	ch.removed.n = ch.added.n = 0;
-	ch.removed.items = palloc(sizeof(int) * (r->nparents + 1));
-	ch.added.items = palloc(sizeof(int) * (r->nparents + 1));
+	ch.removed.items = palloc(sizeof(int) * (r->nparents + r->ndeps + 1));
+	ch.added.items = palloc(sizeof(int) * (r->nparents + r->ndeps + 1));
 
 	if (upgrade)
 	{
-		for (int p = 0; p < r->nparents; p++)
-			if (st->is_head[r->parents[p]])
+		/* rows := rows - (parents and depends_on of rev) + rev, as Alembic */
+		for (int k = 0; k < r->nparents + r->ndeps; k++)
+		{
+			int			down = k < r->nparents ? r->parents[k] : r->deps[k - r->nparents];
+
+			if (st->is_head[down])
 			{
-				st->is_head[r->parents[p]] = false;
-				ch.removed.items[ch.removed.n++] = r->parents[p];
+				st->is_head[down] = false;
+				ch.removed.items[ch.removed.n++] = down;
 			}
+		}
 		st->applied[rev] = true;
 		st->is_head[rev] = true;
 		ch.added.items[ch.added.n++] = rev;
@@ -156,17 +210,25 @@ pgm_state_step(PgmGraph *g, PgmState *st, int rev, bool upgrade)
 			st->is_head[rev] = false;
 			ch.removed.items[ch.removed.n++] = rev;
 		}
-		for (int p = 0; p < r->nparents; p++)
+
+		/*
+		 * Its parents and dependencies become rows again unless something
+		 * still applied builds on them (Alembic's _unmerge_to_revisions).
+		 */
+		for (int k = 0; k < r->nparents + r->ndeps; k++)
 		{
-			PgmRev	   *parent = &g->revs[r->parents[p]];
+			int			down = k < r->nparents ? r->parents[k] : r->deps[k - r->nparents];
+			PgmRev	   *d = &g->revs[down];
 			bool		still_covered = false;
 
-			for (int c = 0; c < parent->nchildren && !still_covered; c++)
-				still_covered = st->applied[parent->children[c]];
-			if (!still_covered && !st->is_head[r->parents[p]])
+			for (int c = 0; c < d->nchildren && !still_covered; c++)
+				still_covered = st->applied[d->children[c]];
+			for (int c = 0; c < d->ndependents && !still_covered; c++)
+				still_covered = st->applied[d->dependents[c]];
+			if (!still_covered && !st->is_head[down])
 			{
-				st->is_head[r->parents[p]] = true;
-				ch.added.items[ch.added.n++] = r->parents[p];
+				st->is_head[down] = true;
+				ch.added.items[ch.added.n++] = down;
 			}
 		}
 	}
