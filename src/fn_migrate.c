@@ -101,6 +101,7 @@ pgm_stamp(PG_FUNCTION_ARGS)
 	PgmIdxList	heads;
 	PgmTarget	t;
 	bool	   *want;
+	bool	   *named;
 	bool	   *was_head;
 	TimestampTz now;
 	int64		run_id;
@@ -117,9 +118,28 @@ pgm_stamp(PG_FUNCTION_ARGS)
 				 errdetail("It names the base of one branch; stamp names the whole state."),
 				 errhint("Stamp revisions, \"heads\" or \"base\".")));
 
-	/* the new rows: the named revisions that nothing else named builds on */
+	/*
+	 * The new rows are the named revisions themselves (alembic stamp
+	 * --purge), less any that another named one descends from through
+	 * down_revision edges.
+	 */
+	named = palloc0(Max(g->nrevs, 1));
+	for (int i = 0; i < t.revs.n; i++)
+		named[t.revs.items[i]] = true;
 	want = palloc0(Max(g->nrevs, 1));
-	pgm_graph_ancestors(g, t.revs.items, t.revs.n, want);
+	for (int i = 0; i < t.revs.n; i++)
+	{
+		bool	   *below = palloc0(Max(g->nrevs, 1));
+		PgmRev	   *r = &g->revs[t.revs.items[i]];
+
+		pgm_graph_parents_closure(g, r->parents, r->nparents, below);
+		for (int j = 0; j < g->nrevs; j++)
+			if (below[j])
+				named[j] = false;
+		pfree(below);
+	}
+	for (int i = 0; i < t.revs.n; i++)
+		want[t.revs.items[i]] = named[t.revs.items[i]];
 	was_head = palloc0(Max(g->nrevs, 1));
 	for (int i = 0; i < heads.n; i++)
 		was_head[heads.items[i]] = true;
@@ -131,10 +151,6 @@ pgm_stamp(PG_FUNCTION_ARGS)
 		bool		head = want[i];
 		PgmLogRow	row;
 
-		for (int c = 0; head && c < g->revs[i].nchildren; c++)
-			head = !want[g->revs[i].children[c]];
-		for (int c = 0; head && c < g->revs[i].ndependents; c++)
-			head = !want[g->revs[i].dependents[c]];
 		if (head != was_head[i])
 		{
 			if (head)

@@ -343,9 +343,9 @@ pgm_graph_topo(PgmGraph *g, const int *start, int nstart, const bool *subset)
 	return out;
 }
 
-/* Descendants through down_revision edges only (children), start included */
-void
-pgm_graph_children_closure(PgmGraph *g, const int *start, int nstart, bool *mark)
+/* Ancestors or descendants through down_revision edges only, start included */
+static void
+parent_edge_closure(PgmGraph *g, const int *start, int nstart, bool *mark, bool down)
 {
 	int		   *stack = palloc(sizeof(int) * Max(g->nrevs, 1));
 	int			sp = 0;
@@ -359,15 +359,29 @@ pgm_graph_children_closure(PgmGraph *g, const int *start, int nstart, bool *mark
 	while (sp > 0)
 	{
 		PgmRev	   *r = &g->revs[stack[--sp]];
+		int			n = down ? r->nparents : r->nchildren;
+		int		   *e = down ? r->parents : r->children;
 
-		for (int c = 0; c < r->nchildren; c++)
-			if (!mark[r->children[c]])
+		for (int c = 0; c < n; c++)
+			if (!mark[e[c]])
 			{
-				mark[r->children[c]] = true;
-				stack[sp++] = r->children[c];
+				mark[e[c]] = true;
+				stack[sp++] = e[c];
 			}
 	}
 	pfree(stack);
+}
+
+void
+pgm_graph_children_closure(PgmGraph *g, const int *start, int nstart, bool *mark)
+{
+	parent_edge_closure(g, start, nstart, mark, false);
+}
+
+void
+pgm_graph_parents_closure(PgmGraph *g, const int *start, int nstart, bool *mark)
+{
+	parent_edge_closure(g, start, nstart, mark, true);
 }
 
 /*

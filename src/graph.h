@@ -88,6 +88,7 @@ extern void pgm_graph_descendants(PgmGraph *g, const int *start, int nstart, boo
 extern PgmIdxList pgm_graph_topo(PgmGraph *g, const int *start, int nstart, const bool *subset);
 
 extern void pgm_graph_children_closure(PgmGraph *g, const int *start, int nstart, bool *mark);
+extern void pgm_graph_parents_closure(PgmGraph *g, const int *start, int nstart, bool *mark);
 
 /* Revisions above or below one revision through down_revision edges */
 extern bool *pgm_graph_lineage(PgmGraph *g, int rev);

@@ -172,6 +172,31 @@ pgm_plan_downgrade(PgmGraph *g, PgmState *st, PgmTarget *target, const char *ide
 }
 
 /*
+ * Is the k-th depends_on of r already an ancestor of r's other down
+ * revisions?  Alembic leaves such a dependency out of the "normalized"
+ * down revisions.
+ */
+static bool
+dependency_implied(PgmGraph *g, PgmRev *r, int k)
+{
+	bool	   *anc = palloc0(Max(g->nrevs, 1));
+	int		   *others = palloc(sizeof(int) * (r->nparents + r->ndeps + 1));
+	int			n = 0;
+	bool		implied;
+
+	for (int i = 0; i < r->nparents; i++)
+		others[n++] = r->parents[i];
+	for (int i = 0; i < r->ndeps; i++)
+		if (i != k)
+			others[n++] = r->deps[i];
+	pgm_graph_ancestors(g, others, n, anc);
+	implied = anc[r->deps[k]];
+	pfree(anc);
+	pfree(others);
+	return implied;
+}
+
+/*
  * Apply one step to the in-memory state and say which migrate_version rows
  * go and come.
  */
@@ -204,6 +229,10 @@ pgm_state_step(PgmGraph *g, PgmState *st, int rev, bool upgrade)
 	}
 	else
 	{
+		int		   *to = palloc(sizeof(int) * (r->nparents + r->ndeps + 1));
+		int			nto = 0;
+		bool	   *others = NULL;
+
 		st->applied[rev] = false;
 		if (st->is_head[rev])
 		{
@@ -212,25 +241,48 @@ pgm_state_step(PgmGraph *g, PgmState *st, int rev, bool upgrade)
 		}
 
 		/*
-		 * Its parents and dependencies become rows again unless something
-		 * still applied builds on them (Alembic's _unmerge_to_revisions).
+		 * Its parents and dependencies (Alembic's normalized down
+		 * revisions) become rows again unless they are ancestors of the
+		 * other rows (_unmerge_to_revisions).  Most have no applied child
+		 * or dependent left and are plainly not; only for the others is
+		 * the closure of the other rows computed.
 		 */
-		for (int k = 0; k < r->nparents + r->ndeps; k++)
+		for (int k = 0; k < r->nparents; k++)
+			to[nto++] = r->parents[k];
+		for (int k = 0; k < r->ndeps; k++)
+			if (!dependency_implied(g, r, k))
+				to[nto++] = r->deps[k];
+		for (int k = 0; k < nto; k++)
 		{
-			int			down = k < r->nparents ? r->parents[k] : r->deps[k - r->nparents];
-			PgmRev	   *d = &g->revs[down];
-			bool		still_covered = false;
+			PgmRev	   *d = &g->revs[to[k]];
+			bool		covered = false;
 
-			for (int c = 0; c < d->nchildren && !still_covered; c++)
-				still_covered = st->applied[d->children[c]];
-			for (int c = 0; c < d->ndependents && !still_covered; c++)
-				still_covered = st->applied[d->dependents[c]];
-			if (!still_covered && !st->is_head[down])
+			for (int c = 0; c < d->nchildren + d->ndependents && !covered; c++)
 			{
-				st->is_head[down] = true;
-				ch.added.items[ch.added.n++] = down;
+				int			up = c < d->nchildren ? d->children[c] : d->dependents[c - d->nchildren];
+
+				covered = st->applied[up];
+			}
+			if (covered)
+			{
+				if (others == NULL)
+				{
+					PgmIdxList	rows = pgm_state_heads(g, st);
+
+					others = palloc0(Max(g->nrevs, 1));
+					pgm_graph_ancestors(g, rows.items, rows.n, others);
+				}
+				covered = others[to[k]];
+			}
+			if (!covered && !st->is_head[to[k]])
+			{
+				st->is_head[to[k]] = true;
+				ch.added.items[ch.added.n++] = to[k];
 			}
 		}
+		if (others)
+			pfree(others);
+		pfree(to);
 	}
 	return ch;
 }
