@@ -30,7 +30,7 @@ OBJS = \
 DATA = pg_migrate--1.0.sql
 PGFILEDESC = "pg_migrate - schema migrations inside PostgreSQL"
 
-REGRESS = setup registration graph identifiers upgrade_downgrade offline stamp_merge apply \
+REGRESS = setup registration graph identifiers upgrade_downgrade offline stamp_merge apply adopt \
 	errors privileges search_path
 
 ISOLATION = serialize_migrators three_migrators concurrent_register readers_do_not_wait \

@@ -244,6 +244,15 @@ AS 'MODULE_PATHNAME', 'pgm_stamp'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 
+-- Take over a database that Alembic manages: stamp the versions its
+-- version table holds (each must be registered).  No pinned search_path:
+-- the table name is resolved as the caller would resolve it; the function's
+-- own statements are schema-qualified like all of pg_migrate's.
+CREATE FUNCTION migrate_adopt_alembic(version_table text DEFAULT 'alembic_version')
+RETURNS TABLE (revision text)
+AS 'MODULE_PATHNAME', 'pgm_adopt_alembic'
+LANGUAGE C VOLATILE;
+
 -- Offline mode: the script that would run, applying nothing.
 CREATE FUNCTION migrate_upgrade_sql(target text DEFAULT 'head', from_revision text DEFAULT NULL)
 RETURNS text
@@ -383,6 +392,7 @@ REVOKE ALL ON FUNCTION
     migrate_upgrade(text),
     migrate_downgrade(text),
     migrate_stamp(text),
+    migrate_adopt_alembic(text),
     migrate_upgrade_sql(text, text),
     migrate_downgrade_sql(text, text),
     migrate_show(text)

@@ -19,8 +19,9 @@ ORDER BY 1;
 SELECT extrelocatable FROM pg_extension WHERE extname = 'pg_migrate';
 SELECT trusted, superuser, relocatable FROM pg_available_extension_versions WHERE name = 'pg_migrate';
 
--- no SECURITY DEFINER anywhere; only the two functions that run migration SQL
--- leave search_path alone
+-- no SECURITY DEFINER anywhere; only the functions that run migration SQL
+-- (and migrate_adopt_alembic, which resolves a table name as its caller does)
+
 SELECT p.proname COLLATE "C" AS proname, p.prosecdef, p.proconfig
 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
 WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_migrate') AND d.deptype = 'e'

@@ -231,6 +231,7 @@ pgm_write_head_change(PgmGraph *g, PgmHeadChange *ch, const char *scope)
 		pgm_catalog_remove_head(scope, g->revs[ch->removed.items[i]].id);
 	for (int i = 0; i < ch->added.n; i++)
 		pgm_catalog_add_head(scope, g->revs[ch->added.items[i]].id);
+	pgm_catalog_sync_alembic(scope);
 }
 
 void

@@ -26,6 +26,7 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/regproc.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -34,6 +35,7 @@
 
 #include "apply.h"
 #include "catalog.h"
+#include "settings.h"
 #include "srf_util.h"
 
 static bool read_only;
@@ -630,4 +632,69 @@ pgm_catalog_log(const PgmLogRow *row)
 #undef TEXT_OR_NULL
 
 	run_plan(PLAN_LOG, sql, 17, types, values, nulls, SPI_OK_INSERT);
+}
+
+/* A table's name, schema-qualified and quoted */
+char *
+pgm_catalog_table_name(Oid table)
+{
+	char	   *rel = get_rel_name(table);
+
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", table)));
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(table)), rel);
+}
+
+/* The version_num values of an Alembic version table */
+char **
+pgm_catalog_alembic_versions(Oid table, int *n)
+{
+	char	   *sql = psprintf("SELECT version_num::pg_catalog.text FROM %s", pgm_catalog_table_name(table));
+	char	  **ids;
+
+	run(sql, 0, NULL, NULL, NULL, SPI_OK_SELECT);
+	*n = (int) SPI_processed;
+	ids = palloc(sizeof(char *) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+	{
+		ids[i] = getstr(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		if (ids[i] == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s holds a NULL version", pgm_catalog_table_name(table))));
+	}
+	return ids;
+}
+
+/*
+ * With pg_migrate.alembic_version_table set, keep that table holding the
+ * same rows as migrate_version, so that alembic current still answers
+ * during a gradual move.
+ */
+void
+pgm_catalog_sync_alembic(const char *scope)
+{
+	List	   *names;
+	Oid			table;
+	char	   *name;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(scope)};
+
+	if (pgm_alembic_version_table == NULL || pgm_alembic_version_table[0] == '\0')
+		return;
+	names = stringToQualifiedNameList(pgm_alembic_version_table);
+	table = RangeVarGetRelid(makeRangeVarFromNameList(names), RowExclusiveLock, true);
+	if (!OidIsValid(table))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table \"%s\" named by pg_migrate.alembic_version_table does not exist",
+						pgm_alembic_version_table),
+				 errhint("Create it, or RESET pg_migrate.alembic_version_table.")));
+	name = pgm_catalog_table_name(table);
+	run(psprintf("DELETE FROM %s", name), 0, NULL, NULL, NULL, SPI_OK_DELETE);
+	run(psprintf("INSERT INTO %s (version_num) SELECT revision FROM %s.migrate_version"
+				 " WHERE scope OPERATOR(pg_catalog.=) $1", name, schema_quoted),
+		1, types, values, NULL, SPI_OK_INSERT);
 }

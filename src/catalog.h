@@ -69,5 +69,8 @@ extern char *pgm_catalog_describe_sessions(const int *pids, int n);
 extern void pgm_catalog_add_head(const char *scope, const char *id);
 extern void pgm_catalog_remove_head(const char *scope, const char *id);
 extern void pgm_catalog_log(const PgmLogRow *row);
+extern char *pgm_catalog_table_name(Oid table);
+extern char **pgm_catalog_alembic_versions(Oid table, int *n);
+extern void pgm_catalog_sync_alembic(const char *scope);
 
 #endif							/* PGM_CATALOG_H */

@@ -9,7 +9,9 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "catalog/namespace.h"
 #include "utils/builtins.h"
+#include "utils/regproc.h"
 #include "utils/timestamp.h"
 
 #include "apply.h"
@@ -20,6 +22,7 @@
 PG_FUNCTION_INFO_V1(pgm_upgrade);
 PG_FUNCTION_INFO_V1(pgm_downgrade);
 PG_FUNCTION_INFO_V1(pgm_stamp);
+PG_FUNCTION_INFO_V1(pgm_adopt_alembic);
 PG_FUNCTION_INFO_V1(pgm_upgrade_sql);
 PG_FUNCTION_INFO_V1(pgm_downgrade_sql);
 
@@ -89,8 +92,64 @@ pgm_downgrade(PG_FUNCTION_ARGS)
 }
 
 /*
- * Set the version state to exactly what the target names, running no SQL
- * (alembic stamp --purge).  Returns the new heads.
+ * Make the rows of migrate_version exactly 'named' (alembic stamp --purge),
+ * less any that another named one descends from through down_revision
+ * edges; log each row that goes or comes; return the new rows.
+ */
+static void
+stamp_revisions(PgmGraph *g, PgmIdxList heads, PgmIdxList named_list, PgmSrf *out)
+{
+	bool	   *named = palloc0(Max(g->nrevs, 1));
+	bool	   *was_head = palloc0(Max(g->nrevs, 1));
+	TimestampTz now = GetCurrentTimestamp();
+	int64		run_id = pgm_catalog_new_run();
+
+	for (int i = 0; i < named_list.n; i++)
+		named[named_list.items[i]] = true;
+	for (int i = 0; i < named_list.n; i++)
+	{
+		bool	   *below = palloc0(Max(g->nrevs, 1));
+		PgmRev	   *r = &g->revs[named_list.items[i]];
+
+		pgm_graph_parents_closure(g, r->parents, r->nparents, below);
+		for (int j = 0; j < g->nrevs; j++)
+			if (below[j])
+				named[j] = false;
+		pfree(below);
+	}
+	for (int i = 0; i < heads.n; i++)
+		was_head[heads.items[i]] = true;
+
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		PgmLogRow	row;
+
+		if (named[i] != was_head[i])
+		{
+			if (named[i])
+				pgm_catalog_add_head(PGM_DEFAULT_SCOPE, g->revs[i].id);
+			else
+				pgm_catalog_remove_head(PGM_DEFAULT_SCOPE, g->revs[i].id);
+			pgm_log_row_init(&row, run_id, PGM_DEFAULT_SCOPE, g->revs[i].id,
+							 named[i] ? "stamp" : "unstamp");
+			row.started = row.finished = now;
+			row.with_txid = true;
+			pgm_catalog_log(&row);
+		}
+		if (named[i])
+		{
+			Datum		v = CStringGetTextDatum(g->revs[i].id);
+			bool		isnull = false;
+
+			tuplestore_putvalues(out->store, out->desc, &v, &isnull);
+		}
+	}
+	pgm_catalog_sync_alembic(PGM_DEFAULT_SCOPE);
+}
+
+/*
+ * migrate_stamp(target): set the version state to exactly what the target
+ * names, running no SQL (alembic stamp --purge).  Returns the new rows.
  */
 Datum
 pgm_stamp(PG_FUNCTION_ARGS)
@@ -100,11 +159,6 @@ pgm_stamp(PG_FUNCTION_ARGS)
 	PgmGraph   *g;
 	PgmIdxList	heads;
 	PgmTarget	t;
-	bool	   *want;
-	bool	   *named;
-	bool	   *was_head;
-	TimestampTz now;
-	int64		run_id;
 
 	pgm_begin_migration("migrate_stamp()");
 	pgm_catalog_connect(false);
@@ -117,60 +171,53 @@ pgm_stamp(PG_FUNCTION_ARGS)
 				 errmsg("cannot stamp \"%s\"", target),
 				 errdetail("It names the base of one branch; stamp names the whole state."),
 				 errhint("Stamp revisions, \"heads\" or \"base\".")));
+	stamp_revisions(g, heads, t.revs, &out);
+	pgm_catalog_finish();
+	return (Datum) 0;
+}
 
-	/*
-	 * The new rows are the named revisions themselves (alembic stamp
-	 * --purge), less any that another named one descends from through
-	 * down_revision edges.
-	 */
-	named = palloc0(Max(g->nrevs, 1));
-	for (int i = 0; i < t.revs.n; i++)
-		named[t.revs.items[i]] = true;
-	want = palloc0(Max(g->nrevs, 1));
-	for (int i = 0; i < t.revs.n; i++)
+/*
+ * migrate_adopt_alembic(version_table): take over a database that Alembic
+ * manages: stamp exactly the versions its alembic_version table holds.  A
+ * version that is not registered is an error: import the project first.
+ */
+Datum
+pgm_adopt_alembic(PG_FUNCTION_ARGS)
+{
+	Oid			table;
+	PgmSrf		out;
+	PgmGraph   *g;
+	PgmIdxList	heads;
+	PgmIdxList	versions;
+	char	  **ids;
+	int			n;
+
+	/* a name, resolved with the caller's search_path like regclass input */
+	table = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(
+												pgm_arg_text(fcinfo, 0, "version_table"))),
+							 AccessShareLock, false);
+	out = pgm_srf_begin(fcinfo);
+	pgm_begin_migration("migrate_adopt_alembic()");
+	pgm_catalog_connect(false);
+	g = pgm_catalog_load_graph();
+	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
+	ids = pgm_catalog_alembic_versions(table, &n);
+	versions.n = 0;
+	versions.items = palloc(sizeof(int) * Max(n, 1));
+	for (int i = 0; i < n; i++)
 	{
-		bool	   *below = palloc0(Max(g->nrevs, 1));
-		PgmRev	   *r = &g->revs[t.revs.items[i]];
+		int			idx = pgm_graph_lookup(g, ids[i]);
 
-		pgm_graph_parents_closure(g, r->parents, r->nparents, below);
-		for (int j = 0; j < g->nrevs; j++)
-			if (below[j])
-				named[j] = false;
-		pfree(below);
+		if (idx < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("version \"%s\" in %s is not a registered revision", ids[i],
+							pgm_catalog_table_name(table)),
+					 errdetail("migrate_adopt_alembic() stamps the versions Alembic applied, so each must be registered."),
+					 errhint("Register the project's revisions first (pg_migrate_import_alembic), then adopt.")));
+		versions.items[versions.n++] = idx;
 	}
-	for (int i = 0; i < t.revs.n; i++)
-		want[t.revs.items[i]] = named[t.revs.items[i]];
-	was_head = palloc0(Max(g->nrevs, 1));
-	for (int i = 0; i < heads.n; i++)
-		was_head[heads.items[i]] = true;
-
-	now = GetCurrentTimestamp();
-	run_id = pgm_catalog_new_run();
-	for (int i = 0; i < g->nrevs; i++)
-	{
-		bool		head = want[i];
-		PgmLogRow	row;
-
-		if (head != was_head[i])
-		{
-			if (head)
-				pgm_catalog_add_head(PGM_DEFAULT_SCOPE, g->revs[i].id);
-			else
-				pgm_catalog_remove_head(PGM_DEFAULT_SCOPE, g->revs[i].id);
-			pgm_log_row_init(&row, run_id, PGM_DEFAULT_SCOPE, g->revs[i].id,
-							 head ? "stamp" : "unstamp");
-			row.started = row.finished = now;
-			row.with_txid = true;
-			pgm_catalog_log(&row);
-		}
-		if (head)
-		{
-			Datum		v = CStringGetTextDatum(g->revs[i].id);
-			bool		isnull = false;
-
-			tuplestore_putvalues(out.store, out.desc, &v, &isnull);
-		}
-	}
+	stamp_revisions(g, heads, versions, &out);
 	pgm_catalog_finish();
 	return (Datum) 0;
 }

@@ -23,6 +23,7 @@ int			pgm_lock_timeout = 0;
 int			pgm_statement_timeout = 0;
 int			pgm_lock_retries = 0;
 int			pgm_retry_backoff = 1000;
+char	   *pgm_alembic_version_table = NULL;
 
 void
 pgm_define_settings(void)
@@ -53,5 +54,10 @@ pgm_define_settings(void)
 							NULL,
 							&pgm_retry_backoff, 1000, 0, 3600 * 1000,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomStringVariable("pg_migrate.alembic_version_table",
+							   "An Alembic version table kept in step with pg_migrate's version state.",
+							   "While a project moves from Alembic, alembic current keeps answering. Empty: none.",
+							   &pgm_alembic_version_table, "",
+							   PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pg_migrate");
 }

@@ -1,0 +1,45 @@
+-- adopt: taking over a database that Alembic manages, and keeping its
+-- alembic_version table in step during a gradual move
+CREATE EXTENSION pg_migrate;
+\i sql/fixture.inc
+
+-- what Alembic left: its version table with two heads
+CREATE SCHEMA legacy;
+CREATE TABLE legacy.alembic_version (version_num varchar(32) NOT NULL PRIMARY KEY);
+INSERT INTO legacy.alembic_version VALUES ('bbbb0004'), ('ffff0002');
+SELECT * FROM migrate_adopt_alembic('legacy.alembic_version');
+SELECT * FROM migrate_current();
+SELECT revision, direction FROM migrate_log ORDER BY id;
+-- nothing ran
+SELECT * FROM applied_tables;
+-- an unregistered version is refused, and nothing changes
+INSERT INTO legacy.alembic_version VALUES ('zzzz9999');
+SELECT * FROM migrate_adopt_alembic('legacy.alembic_version');
+SELECT * FROM migrate_current();
+DELETE FROM legacy.alembic_version WHERE version_num = 'zzzz9999';
+-- the table is found as the caller would find it
+SELECT * FROM migrate_adopt_alembic();
+SET search_path = legacy, public;
+SELECT * FROM migrate_adopt_alembic();
+RESET search_path;
+SELECT * FROM migrate_adopt_alembic('no_such_table');
+SELECT * FROM migrate_adopt_alembic(NULL);
+
+-- keep alembic_version in step: upgrades, downgrades and stamps mirror it
+SET pg_migrate.alembic_version_table = 'legacy.alembic_version';
+SELECT migrate_stamp('base');
+SELECT count(*) FROM legacy.alembic_version;
+SELECT count(*) FROM migrate_upgrade('billing@head');
+SELECT version_num FROM legacy.alembic_version ORDER BY 1;
+SELECT count(*) FROM migrate_downgrade('cccc0004');
+SELECT version_num FROM legacy.alembic_version ORDER BY 1;
+CALL migrate_apply('heads');
+SELECT version_num FROM legacy.alembic_version ORDER BY 1;
+SELECT count(*) FROM migrate_downgrade('base');
+SELECT count(*) FROM legacy.alembic_version;
+SET pg_migrate.alembic_version_table = 'legacy.nope';
+SELECT count(*) FROM migrate_upgrade('aaaa0001');
+RESET pg_migrate.alembic_version_table;
+
+DROP EXTENSION pg_migrate CASCADE;
+DROP SCHEMA legacy CASCADE;
