@@ -167,10 +167,13 @@ EXCEPTION WHEN cardinality_violation THEN
 END
 $$;
 
-\echo '--- shop@base: remove the whole shop branch (and the merge above it)'
-SELECT * FROM migrate_downgrade('shop@base');
+\echo '--- down to a revision id: below the merge, both its parents are heads again'
+SELECT * FROM migrate_downgrade('c3d4e5f6a7b8');
 SELECT * FROM migrate_current();
-\echo '--- down to a revision id'
+\echo '--- shop@-1: one step down on the shop branch only'
+SELECT * FROM migrate_downgrade('shop@-1');
+SELECT * FROM migrate_current();
+\echo '--- down to the first revision: the other branch goes too'
 SELECT * FROM migrate_downgrade('a1b2c3d4e5f6');
 SELECT * FROM migrate_current();
 \echo '--- the tables left'
