@@ -413,17 +413,20 @@ pgm_catalog_insert_revision(const PgmRevisionRow *row)
 	return SPI_processed == 1;
 }
 
-/* The first revision of 'revs' (in that order) that has no downgrade SQL */
-const char *
-pgm_catalog_first_irreversible(PgmGraph *g, PgmIdxList revs)
+/*
+ * The first revision of 'revs' (in plan order) whose catalog row matches
+ * 'condition' (a fixed SQL predicate over migrate_revisions' columns)
+ */
+static const char *
+first_matching(PgmGraph *g, PgmIdxList revs, const char *condition)
 {
 	char	   *sql = psprintf("SELECT revision FROM %s.migrate_revisions"
-							   " WHERE downgrade_sql IS NULL"
-							   " AND revision OPERATOR(pg_catalog.=) ANY ($1)", schema_quoted);
+							   " WHERE %s AND revision OPERATOR(pg_catalog.=) ANY ($1)",
+							   schema_quoted, condition);
 	Oid			types[1] = {TEXTARRAYOID};
 	Datum		values[1];
 	char	  **ids = palloc(sizeof(char *) * Max(revs.n, 1));
-	bool	   *irreversible;
+	bool	   *matches;
 
 	if (revs.n == 0)
 		return NULL;
@@ -433,13 +436,20 @@ pgm_catalog_first_irreversible(PgmGraph *g, PgmIdxList revs)
 	run(sql, 1, types, values, NULL, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return NULL;
-	irreversible = palloc0(Max(g->nrevs, 1));
+	matches = palloc0(Max(g->nrevs, 1));
 	for (uint64 i = 0; i < SPI_processed; i++)
-		irreversible[pgm_graph_lookup(g, getstr(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1))] = true;
+		matches[pgm_graph_lookup(g, getstr(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1))] = true;
 	for (int i = 0; i < revs.n; i++)
-		if (irreversible[revs.items[i]])
+		if (matches[revs.items[i]])
 			return g->revs[revs.items[i]].id;
 	return NULL;
+}
+
+/* The first revision of 'revs' that has no downgrade SQL */
+const char *
+pgm_catalog_first_irreversible(PgmGraph *g, PgmIdxList revs)
+{
+	return first_matching(g, revs, "downgrade_sql IS NULL");
 }
 
 /*
@@ -500,33 +510,11 @@ pgm_catalog_step_sql(const char *id, bool upgrade)
 	return pgm_catalog_step_info(id, upgrade).sql;
 }
 
-/* The first revision of 'revs' (in that order) marked non-transactional */
+/* The first revision of 'revs' marked non-transactional */
 const char *
 pgm_catalog_first_nontransactional(PgmGraph *g, PgmIdxList revs)
 {
-	char	   *sql = psprintf("SELECT revision FROM %s.migrate_revisions"
-							   " WHERE NOT transactional"
-							   " AND revision OPERATOR(pg_catalog.=) ANY ($1)", schema_quoted);
-	Oid			types[1] = {TEXTARRAYOID};
-	Datum		values[1];
-	char	  **ids = palloc(sizeof(char *) * Max(revs.n, 1));
-	bool	   *marked;
-
-	if (revs.n == 0)
-		return NULL;
-	for (int i = 0; i < revs.n; i++)
-		ids[i] = g->revs[revs.items[i]].id;
-	values[0] = pgm_text_array(ids, revs.n);
-	run(sql, 1, types, values, NULL, SPI_OK_SELECT);
-	if (SPI_processed == 0)
-		return NULL;
-	marked = palloc0(Max(g->nrevs, 1));
-	for (uint64 i = 0; i < SPI_processed; i++)
-		marked[pgm_graph_lookup(g, getstr(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1))] = true;
-	for (int i = 0; i < revs.n; i++)
-		if (marked[revs.items[i]])
-			return g->revs[revs.items[i]].id;
-	return NULL;
+	return first_matching(g, revs, "NOT transactional");
 }
 
 /* A new run id: one per call, shared by the call's log rows */
