@@ -248,7 +248,12 @@ pgm_history(PG_FUNCTION_ARGS)
 		if (is_top)
 			top.items[top.n++] = i;
 	}
-	order = pgm_graph_topo(g, top.items, top.n, in_range);
+
+	/*
+	 * Order through the whole graph, then keep the range: two revisions of
+	 * the range can be ordered by a path that leaves it.
+	 */
+	order = pgm_graph_topo(g, top.items, top.n, NULL);
 	li = label_index(g);
 	for (int k = order.n - 1; k >= 0; k--)
 	{
@@ -256,6 +261,8 @@ pgm_history(PG_FUNCTION_ARGS)
 		Datum		values[9];
 		bool		nulls[9] = {0};
 
+		if (!in_range[i])
+			continue;
 		values[0] = CStringGetTextDatum(g->revs[i].id);
 		values[1] = ids_array(g, g->revs[i].parents, g->revs[i].nparents);
 		values[2] = labels_of(&li, i);

@@ -229,33 +229,42 @@ real_heads(PgmGraph *g)
 
 /*
  * Where a bare +N/-N walks from: the version rows on the branch, or, when
- * none is, the newest applied revisions on it (Alembic's _parse_upgrade_target
- * "active_on_branch": the tips of what is applied, depends_on included).
+ * none is, the newest applied revisions on it, as Alembic finds them:
+ * walking up (_parse_upgrade_target's "active_on_branch") the tips of what
+ * is applied on the branch; walking down (_get_all_current) the applied
+ * revisions with no applied child anywhere, then those on the branch.
  */
 static PgmIdxList
-applied_tips(PgmGraph *g, PgmIdxList current, const bool *scope)
+applied_tips(PgmGraph *g, PgmIdxList current, const bool *scope, bool up)
 {
 	PgmIdxList	rows = filter(current, scope);
 	bool	   *applied;
+	bool	   *covered;
 	PgmIdxList	tips;
 
 	if (rows.n > 0 || scope == NULL)
 		return rows;
 	applied = palloc0(Max(g->nrevs, 1));
 	pgm_graph_ancestors(g, current.items, current.n, applied);
+	covered = palloc0(Max(g->nrevs, 1));
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		PgmRev	   *r = &g->revs[i];
+
+		if (!applied[i] || (up && !scope[i]))
+			continue;
+		for (int k = 0; k < r->nparents; k++)
+			covered[r->parents[k]] = true;
+		for (int k = 0; up && k < r->ndeps; k++)
+			covered[r->deps[k]] = true;
+	}
 	tips.n = 0;
 	tips.items = palloc(sizeof(int) * Max(g->nrevs, 1));
 	for (int i = 0; i < g->nrevs; i++)
-	{
-		bool		tip = applied[i] && scope[i];
-
-		for (int c = 0; tip && c < g->revs[i].nchildren; c++)
-			tip = !(applied[g->revs[i].children[c]] && scope[g->revs[i].children[c]]);
-		for (int c = 0; tip && c < g->revs[i].ndependents; c++)
-			tip = !(applied[g->revs[i].dependents[c]] && scope[g->revs[i].dependents[c]]);
-		if (tip)
+		if (applied[i] && scope[i] && !covered[i])
 			tips.items[tips.n++] = i;
-	}
+	pfree(applied);
+	pfree(covered);
 	return tips;
 }
 
@@ -466,7 +475,7 @@ pgm_resolve(PgmGraph *g, const char *ident, PgmIdxList current)
 	/* relative: find the one revision to walk from (-1: below the bases) */
 	if (p.symbol == NULL || strcmp(p.symbol, "current") == 0)
 	{
-		PgmIdxList	cur = applied_tips(g, current, scope);
+		PgmIdxList	cur = applied_tips(g, current, scope, p.steps > 0);
 
 		if (cur.n > 1)
 			ereport(ERROR,
