@@ -283,34 +283,6 @@ pgm_state_step(PgmGraph *g, PgmState *st, int rev, bool upgrade)
 		if (others)
 			pfree(others);
 
-		/*
-		 * Rows brought back together can lie on one line (a parent below a
-		 * dependency): keep the rows canonical, none an ancestor of
-		 * another, which is what Alembic's own steps arrive at in the
-		 * order it runs them.
-		 */
-		if (ch.added.n > 1)
-		{
-			bool	   *below = palloc0(Max(g->nrevs, 1));
-			int			kept = 0;
-
-			for (int k = 0; k < ch.added.n; k++)
-			{
-				PgmRev	   *a = &g->revs[ch.added.items[k]];
-
-				pgm_graph_ancestors(g, a->parents, a->nparents, below);
-				pgm_graph_ancestors(g, a->deps, a->ndeps, below);
-			}
-			for (int k = 0; k < ch.added.n; k++)
-			{
-				if (below[ch.added.items[k]])
-					st->is_head[ch.added.items[k]] = false;
-				else
-					ch.added.items[kept++] = ch.added.items[k];
-			}
-			ch.added.n = kept;
-			pfree(below);
-		}
 		pfree(to);
 	}
 	return ch;
