@@ -265,15 +265,39 @@ pgm_commit(void)
 void
 pgm_apply_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmRun *run)
 {
+	PgmStepInfo *infos = pgm_catalog_plan_infos(g, plan->steps, plan->upgrade);
+
 	run->nsteps = plan->steps.n;
+	if (!run->commit_each)
+	{
+		run->rows_before = palloc(Max(g->nrevs, 1));
+		memcpy(run->rows_before, st->is_head, g->nrevs);
+	}
 	PG_TRY();
 	{
 		for (int i = 0; i < plan->steps.n; i++)
 		{
 			run->step_no = i + 1;
-			pgm_step_run(g, st, plan->steps.items[i], plan->upgrade, run);
+			pgm_step_run(g, st, plan->steps.items[i], plan->upgrade, run, &infos[i]);
 			if (run->commit_each)
 				pgm_commit();
+		}
+		if (!run->commit_each)
+		{
+			/* the net change of the whole run, written once */
+			PgmHeadChange ch;
+
+			ch.removed.n = ch.added.n = 0;
+			ch.removed.items = palloc(sizeof(int) * Max(g->nrevs, 1));
+			ch.added.items = palloc(sizeof(int) * Max(g->nrevs, 1));
+			for (int r = 0; r < g->nrevs; r++)
+			{
+				if (run->rows_before[r] && !st->is_head[r])
+					ch.removed.items[ch.removed.n++] = r;
+				else if (!run->rows_before[r] && st->is_head[r])
+					ch.added.items[ch.added.n++] = r;
+			}
+			pgm_write_head_change(g, &ch, run->scope);
 		}
 	}
 	PG_FINALLY();

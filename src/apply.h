@@ -22,6 +22,7 @@ typedef struct PgmRun
 	int			statement_timeout_ms;
 	int			lock_retries;	/* -1: pg_migrate.lock_retries */
 	PgmSrf	   *out;			/* rows to return, or NULL */
+	bool	   *rows_before;	/* function mode: migrate_version when the run began */
 	int			step_no;		/* 1-based, for progress reports */
 	int			nsteps;
 } PgmRun;

@@ -510,6 +510,83 @@ pgm_catalog_step_sql(const char *id, bool upgrade)
 	return pgm_catalog_step_info(id, upgrade).sql;
 }
 
+/*
+ * The step infos of a whole plan in one query, in plan order, checked the
+ * same way: a checksum mismatch or a missing downgrade anywhere in the plan
+ * fails before the first step runs.  Revisions never change once
+ * registered, so what is read here stays true for the whole run.
+ */
+PgmStepInfo *
+pgm_catalog_plan_infos(PgmGraph *g, PgmIdxList steps, bool upgrade)
+{
+	const char *s = schema_quoted;
+	char	   *sql = psprintf("SELECT revision, %s, checksum OPERATOR(pg_catalog.=) %s.migrate_checksum(upgrade_sql, downgrade_sql),"
+							   " pg_catalog.ceil(pg_catalog.date_part('epoch', lock_timeout) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4,"
+							   " pg_catalog.ceil(pg_catalog.date_part('epoch', statement_timeout) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4,"
+							   " transactional"
+							   " FROM %s.migrate_revisions WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
+							   upgrade ? "upgrade_sql" : "downgrade_sql", s, s);
+	Oid			types[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	char	  **ids = palloc(sizeof(char *) * Max(steps.n, 1));
+	PgmStepInfo *byrev = palloc0(sizeof(PgmStepInfo) * Max(g->nrevs, 1));
+	bool	   *found = palloc0(Max(g->nrevs, 1));
+	bool	   *sum_ok = palloc0(Max(g->nrevs, 1));
+	PgmStepInfo *infos = palloc(sizeof(PgmStepInfo) * Max(steps.n, 1));
+
+	for (int i = 0; i < steps.n; i++)
+		ids[i] = g->revs[steps.items[i]].id;
+	values[0] = pgm_text_array(ids, steps.n);
+	run(sql, 1, types, values, NULL, SPI_OK_SELECT);
+	for (uint64 k = 0; k < SPI_processed; k++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[k];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int			r = pgm_graph_lookup(g, getstr(tup, desc, 1));
+		PgmStepInfo *info;
+
+		if (r < 0)
+			continue;
+		info = &byrev[r];
+		found[r] = true;
+		info->sql = getstr(tup, desc, 2);
+		sum_ok[r] = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
+		info->lock_timeout_ms = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
+		if (isnull)
+			info->lock_timeout_ms = -1;
+		info->statement_timeout_ms = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
+		if (isnull)
+			info->statement_timeout_ms = -1;
+		info->transactional = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	for (int i = 0; i < steps.n; i++)
+	{
+		int			r = steps.items[i];
+
+		if (!found[r])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("revision \"%s\" disappeared from the catalog", g->revs[r].id)));
+		if (!sum_ok[r])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("checksum mismatch for revision \"%s\"", g->revs[r].id),
+					 errdetail("The SQL stored for this revision was changed after it was registered. Nothing was changed."),
+					 errhint("Registered migrations must not be edited; register a new revision instead.")));
+		if (byrev[r].sql == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("revision \"%s\" is irreversible", g->revs[r].id)));
+		infos[i] = byrev[r];
+	}
+	pfree(byrev);
+	pfree(found);
+	pfree(sum_ok);
+	return infos;
+}
+
 /* The first revision of 'revs' marked non-transactional */
 const char *
 pgm_catalog_first_nontransactional(PgmGraph *g, PgmIdxList revs)

@@ -61,6 +61,7 @@ pgm_render_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, const char *scope,
 				const char *from, const char *target)
 {
 	StringInfoData s;
+	PgmStepInfo *infos;
 
 	initStringInfo(&s);
 	appendStringInfo(&s, "-- pg_migrate offline %s from %s to %s: %d step%s\n",
@@ -69,10 +70,11 @@ pgm_render_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, const char *scope,
 	appendStringInfoString(&s, "BEGIN;\n");
 	appendStringInfo(&s, "SELECT pg_catalog.pg_advisory_xact_lock(%d, %d);\n",
 					 PGM_LOCK_CLASS, PGM_LOCK_MIGRATE);
+	infos = pgm_catalog_plan_infos(g, plan->steps, plan->upgrade);
 	for (int i = 0; i < plan->steps.n; i++)
 	{
 		int			rev = plan->steps.items[i];
-		char	   *sql = pgm_catalog_step_sql(g->revs[rev].id, plan->upgrade);
+		char	   *sql = infos[i].sql;
 		PgmHeadChange ch;
 
 		appendStringInfo(&s, "\n-- Running %s of %s%s%s\n",

@@ -154,13 +154,20 @@ return_row(PgmGraph *g, int rev, bool upgrade, PgmRun *run, TimestampTz started,
 	tuplestore_putvalues(run->out->store, run->out->desc, values, nulls);
 }
 
-/* Record a successful step: version state and the success row */
+/*
+ * Record a successful step: version state and the success row.  In
+ * function mode the rows of migrate_version are written once, at the end
+ * of the run (apply.c): the run commits or aborts as a whole, and writing
+ * them per step would leave one dead row version per step in a table that
+ * every step reads.
+ */
 static void
 record_success(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, PgmLogRow *row)
 {
 	PgmHeadChange ch = pgm_state_step(g, st, rev, upgrade);
 
-	pgm_write_head_change(g, &ch, run->scope);
+	if (run->commit_each)
+		pgm_write_head_change(g, &ch, run->scope);
 	row->outcome = "success";
 	row->with_txid = true;
 	pgm_catalog_log(row);
@@ -328,7 +335,7 @@ sleep_ms(int ms)
 }
 
 void
-pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run)
+pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, PgmStepInfo *step_info)
 {
 	const char *id = g->revs[rev].id;
 	int			retries = run->lock_retries >= 0 ? run->lock_retries : pgm_lock_retries;
@@ -336,7 +343,7 @@ pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run)
 
 	for (int attempt = 1;; attempt++)
 	{
-		PgmStepInfo info = pgm_catalog_step_info(id, upgrade);
+		PgmStepInfo info = *step_info;
 		StepErrorContext ctx = {id, upgrade, 0, {0}};
 		PgmLogRow	row;
 		ErrorData  *edata;

@@ -11,8 +11,10 @@
 #include "datatype/timestamp.h"
 
 #include "apply.h"
+#include "catalog.h"
 
-extern void pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run);
+extern void pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
+						 PgmStepInfo *info);
 extern TimestampTz pgm_statement_timer_start(int ms);
 extern void pgm_statement_timer_end(int ms, TimestampTz outer);
 
