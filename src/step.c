@@ -396,6 +396,14 @@ pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, PgmS
 
 		row.outcome = "failed";
 		keep_row(run, &row);
+		if (edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY && !run->commit_each &&
+			edata->message && strstr(edata->message, "shared memory"))
+		{
+			/* every table a long plan touches stays locked until its end */
+			edata->hint = psprintf("%s%sA plan run in one transaction holds the locks of all its steps until it ends: "
+								   "raise max_locks_per_transaction, or use CALL migrate_apply(), which commits after each step.",
+								   edata->hint ? edata->hint : "", edata->hint ? "\n" : "");
+		}
 		if (ctx.nblockers > 0)
 		{
 			/* say who blocked us: keep the original error, add a detail */
