@@ -38,7 +38,10 @@ CREATE TABLE migrate_revisions (
 );
 ALTER SEQUENCE migrate_revisions_seq OWNED BY migrate_revisions.seq;
 -- registration looks labels up without loading the graph
-CREATE INDEX migrate_revisions_branch_labels ON migrate_revisions USING gin (branch_labels);
+-- (fastupdate off: every registration looks labels up, and a pending list
+-- would be scanned each time)
+CREATE INDEX migrate_revisions_branch_labels ON migrate_revisions USING gin (branch_labels)
+    WITH (fastupdate = off);
 
 -- The applied heads, as alembic_version holds them.  The scope key lets a
 -- later release keep separate state per target schema or migration stream
@@ -155,11 +158,15 @@ REVOKE ALL ON SEQUENCE migrate_revisions_seq, migrate_log_seq, migrate_epoch_seq
 CREATE FUNCTION migrate_checksum(upgrade_sql text, downgrade_sql text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
+-- No SET search_path, so that the planner can inline it (it runs for every
+-- step checked); every name and operator in it is qualified instead.
 AS $$
     SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
-        pg_catalog.length(upgrade_sql)::text || ':' || upgrade_sql || ';' ||
-        COALESCE(pg_catalog.length(downgrade_sql)::text || ':' || downgrade_sql, 'irreversible'),
+        pg_catalog.length(upgrade_sql)::pg_catalog.text OPERATOR(pg_catalog.||) ':'
+        OPERATOR(pg_catalog.||) upgrade_sql OPERATOR(pg_catalog.||) ';'
+        OPERATOR(pg_catalog.||) COALESCE(pg_catalog.length(downgrade_sql)::pg_catalog.text
+                                         OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) downgrade_sql,
+                                         'irreversible'),
         'UTF8')), 'hex')
 $$;
 

@@ -20,7 +20,8 @@ SELECT extrelocatable FROM pg_extension WHERE extname = 'pg_migrate';
 SELECT trusted, superuser, relocatable FROM pg_available_extension_versions WHERE name = 'pg_migrate';
 
 -- no SECURITY DEFINER anywhere; only the functions that run migration SQL
--- (and migrate_adopt_alembic, which resolves a table name as its caller does)
+-- (and migrate_adopt_alembic, which resolves a table name as its caller does,
+-- and migrate_checksum, kept inlinable: every name in it is qualified)
 
 SELECT p.proname COLLATE "C" AS proname, p.prosecdef, p.proconfig
 FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
