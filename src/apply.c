@@ -262,43 +262,95 @@ pgm_commit(void)
  * Run every step of the plan.  The 'applying' flag is cleared on the way
  * out whether the steps succeed or not (the error itself propagates).
  */
+/* The net change of a function-mode run to migrate_version, written once */
+static void
+write_net_change(PgmGraph *g, PgmState *st, PgmRun *run)
+{
+	PgmHeadChange ch;
+
+	ch.removed.n = ch.added.n = 0;
+	ch.removed.items = palloc(sizeof(int) * Max(g->nrevs, 1));
+	ch.added.items = palloc(sizeof(int) * Max(g->nrevs, 1));
+	for (int r = 0; r < g->nrevs; r++)
+	{
+		if (run->rows_before[r] && !st->is_head[r])
+			ch.removed.items[ch.removed.n++] = r;
+		else if (!run->rows_before[r] && st->is_head[r])
+			ch.added.items[ch.added.n++] = r;
+	}
+	pgm_write_head_change(g, &ch, run->scope);
+}
+
+static void
+run_steps(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmRun *run, PgmStepInfo *infos)
+{
+	for (int i = 0; i < plan->steps.n; i++)
+	{
+		run->step_no = i + 1;
+		pgm_step_run(g, st, plan->steps.items[i], plan->upgrade, run, &infos[i]);
+		if (run->commit_each)
+			pgm_commit();
+	}
+	if (!run->commit_each)
+		write_net_change(g, st, run);
+}
+
+/*
+ * Run every step of the plan.  In function mode without retries, all steps
+ * share one subtransaction, caught once for the run (see PgmRun).  The
+ * 'applying' flag is cleared on the way out whether the steps succeed or
+ * not (the error itself propagates).
+ */
 void
 pgm_apply_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmRun *run)
 {
 	PgmStepInfo *infos = pgm_catalog_plan_infos(g, plan->steps, plan->upgrade);
+	int			retries = run->lock_retries >= 0 ? run->lock_retries : pgm_lock_retries;
 
 	run->nsteps = plan->steps.n;
+	run->cur_rev = -1;
 	if (!run->commit_each)
 	{
 		run->rows_before = palloc(Max(g->nrevs, 1));
 		memcpy(run->rows_before, st->is_head, g->nrevs);
 	}
+	run->one_subxact = !run->commit_each && retries == 0;
+
 	PG_TRY();
 	{
-		for (int i = 0; i < plan->steps.n; i++)
+		if (run->one_subxact)
 		{
-			run->step_no = i + 1;
-			pgm_step_run(g, st, plan->steps.items[i], plan->upgrade, run, &infos[i]);
-			if (run->commit_each)
-				pgm_commit();
-		}
-		if (!run->commit_each)
-		{
-			/* the net change of the whole run, written once */
-			PgmHeadChange ch;
+			MemoryContext oldcxt = CurrentMemoryContext;
+			ResourceOwner oldowner = CurrentResourceOwner;
+			ErrorData  *volatile edata = NULL;
 
-			ch.removed.n = ch.added.n = 0;
-			ch.removed.items = palloc(sizeof(int) * Max(g->nrevs, 1));
-			ch.added.items = palloc(sizeof(int) * Max(g->nrevs, 1));
-			for (int r = 0; r < g->nrevs; r++)
+			BeginInternalSubTransaction(NULL);
+			MemoryContextSwitchTo(oldcxt);
+			PG_TRY();
 			{
-				if (run->rows_before[r] && !st->is_head[r])
-					ch.removed.items[ch.removed.n++] = r;
-				else if (!run->rows_before[r] && st->is_head[r])
-					ch.added.items[ch.added.n++] = r;
+				run_steps(g, st, plan, run, infos);
+				ReleaseCurrentSubTransaction();
+				MemoryContextSwitchTo(oldcxt);
+				CurrentResourceOwner = oldowner;
 			}
-			pgm_write_head_change(g, &ch, run->scope);
+			PG_CATCH();
+			{
+				applying = false;
+				if (run->cur_rev >= 0)
+					pgm_statement_timer_end(run->cur_stmt_ms, run->cur_outer_timer);
+				MemoryContextSwitchTo(oldcxt);
+				edata = CopyErrorData();
+				FlushErrorState();
+				RollbackAndReleaseCurrentSubTransaction();
+				MemoryContextSwitchTo(oldcxt);
+				CurrentResourceOwner = oldowner;
+			}
+			PG_END_TRY();
+			if (edata)
+				pgm_step_failed_in_run(g, run, edata);
 		}
+		else
+			run_steps(g, st, plan, run, infos);
 	}
 	PG_FINALLY();
 	{

@@ -9,6 +9,8 @@
 #ifndef PGM_APPLY_H
 #define PGM_APPLY_H
 
+#include "datatype/timestamp.h"
+
 #include "plan.h"
 #include "srf_util.h"
 
@@ -23,6 +25,20 @@ typedef struct PgmRun
 	int			lock_retries;	/* -1: pg_migrate.lock_retries */
 	PgmSrf	   *out;			/* rows to return, or NULL */
 	bool	   *rows_before;	/* function mode: migrate_version when the run began */
+
+	/*
+	 * Function mode without retries runs all steps in one subtransaction
+	 * (one per step would cost every later step a walk over all locks and
+	 * relations the earlier ones touched).  A failure is then caught for
+	 * the whole run, and these say which step was running.
+	 */
+	bool		one_subxact;
+	int			cur_rev;		/* -1: between steps */
+	bool		cur_upgrade;
+	TimestampTz cur_started;
+	int			cur_stmt_ms;
+	TimestampTz cur_outer_timer;
+	void	   *cur_watchdog;
 	int			step_no;		/* 1-based, for progress reports */
 	int			nsteps;
 } PgmRun;

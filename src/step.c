@@ -252,6 +252,60 @@ attempt_in_subxact(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run
 }
 
 /*
+ * A step of a run that holds one subtransaction for all its steps: no
+ * subtransaction and no catch here; the run's catch (apply.c) calls
+ * pgm_step_failed_in_run() with what run->cur_* says about this step.
+ */
+static void
+attempt_direct(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
+			   PgmStepInfo *info, PgmLogRow *row, StepErrorContext *ctx)
+{
+	int			lock_ms = effective(info->lock_timeout_ms, run->lock_timeout_ms, pgm_lock_timeout);
+	int			nest;
+	int			rc;
+	ErrorContextCallback errcb;
+
+	run->cur_rev = rev;
+	run->cur_upgrade = upgrade;
+	run->cur_started = row->started;
+	run->cur_stmt_ms = effective(info->statement_timeout_ms, run->statement_timeout_ms,
+								 pgm_statement_timeout);
+	run->cur_watchdog = lock_ms > 0 ? pgm_watchdog_start(Min(50, Max(1, lock_ms / 4))) : NULL;
+	run->cur_outer_timer = pgm_statement_timer_start(run->cur_stmt_ms);
+	nest = NewGUCNestLevel();
+	set_lock_timeout(lock_ms);
+
+	errcb.callback = step_error_callback;
+	errcb.arg = ctx;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	pgm_set_applying(true);
+	rc = SPI_execute(info->sql, false, 0);
+	pgm_set_applying(false);
+	if (rc == SPI_ERROR_TRANSACTION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("revision \"%s\" contains a transaction control statement", ctx->revision),
+				 errdetail("Migration SQL runs inside a transaction, so it cannot use BEGIN, COMMIT, ROLLBACK or SAVEPOINT.")));
+	if (rc < 0)
+		elog(ERROR, "SPI_execute failed for revision \"%s\": %s", ctx->revision,
+			 SPI_result_code_string(rc));
+	error_context_stack = errcb.previous;
+	SPI_freetuptable(SPI_tuptable);
+	pgm_statement_timer_end(run->cur_stmt_ms, run->cur_outer_timer);
+	AtEOXact_GUC(true, nest);
+	{
+		int			ignored[MAX_BLOCKERS];
+
+		(void) pgm_watchdog_stop(run->cur_watchdog, ignored, MAX_BLOCKERS);
+		run->cur_watchdog = NULL;
+	}
+	row->finished = GetCurrentTimestamp();
+	record_success(g, st, rev, upgrade, run, row);
+	run->cur_rev = -1;
+}
+
+/*
  * One attempt of a non-transactional step: commit what this transaction
  * holds (so that a concurrent index build does not wait for us), let the
  * worker run the SQL, then record the outcome in a fresh transaction.
@@ -334,6 +388,31 @@ sleep_ms(int ms)
 	CHECK_FOR_INTERRUPTS();
 }
 
+/* Keep the failed attempt's row, make the error say what helps, rethrow it */
+static void
+fail_step(PgmRun *run, PgmLogRow *row, ErrorData *edata, const int *blockers, int nblockers)
+{
+	row->outcome = "failed";
+	keep_row(run, row);
+	if (edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY && !run->commit_each &&
+		edata->message && strstr(edata->message, "shared memory"))
+	{
+		/* every table a long plan touches stays locked until its end */
+		edata->hint = psprintf("%s%sA plan run in one transaction holds the locks of all its steps until it ends: "
+							   "raise max_locks_per_transaction, or use CALL migrate_apply(), which commits after each step.",
+							   edata->hint ? edata->hint : "", edata->hint ? "\n" : "");
+	}
+	if (nblockers > 0)
+	{
+		/* say who blocked us: keep the original error, add a detail */
+		char	   *who = psprintf("Blocked by PID %s; migrate_log.blockers has the details.",
+								   pids_text(blockers, nblockers));
+
+		edata->detail = edata->detail ? psprintf("%s\n%s", edata->detail, who) : who;
+	}
+	ReThrowError(edata);
+}
+
 void
 pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, PgmStepInfo *step_info)
 {
@@ -362,7 +441,12 @@ pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, PgmS
 			pgm_commit();
 		}
 
-		if (info.transactional)
+		if (run->one_subxact)
+		{
+			attempt_direct(g, st, rev, upgrade, run, &info, &row, &ctx);
+			edata = NULL;
+		}
+		else if (info.transactional)
 			edata = attempt_in_subxact(g, st, rev, upgrade, run, &info, &row, &ctx, &in_sql);
 		else
 			edata = attempt_in_worker(g, st, rev, upgrade, run, &info, &row, &ctx);
@@ -394,24 +478,30 @@ pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, PgmS
 			continue;
 		}
 
-		row.outcome = "failed";
-		keep_row(run, &row);
-		if (edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY && !run->commit_each &&
-			edata->message && strstr(edata->message, "shared memory"))
-		{
-			/* every table a long plan touches stays locked until its end */
-			edata->hint = psprintf("%s%sA plan run in one transaction holds the locks of all its steps until it ends: "
-								   "raise max_locks_per_transaction, or use CALL migrate_apply(), which commits after each step.",
-								   edata->hint ? edata->hint : "", edata->hint ? "\n" : "");
-		}
-		if (ctx.nblockers > 0)
-		{
-			/* say who blocked us: keep the original error, add a detail */
-			char	   *who = psprintf("Blocked by PID %s; migrate_log.blockers has the details.",
-									   pids_text(ctx.blockers, ctx.nblockers));
-
-			edata->detail = edata->detail ? psprintf("%s\n%s", edata->detail, who) : who;
-		}
-		ReThrowError(edata);
+		fail_step(run, &row, edata, ctx.blockers, ctx.nblockers);
 	}
+}
+
+/*
+ * A run that holds one subtransaction for all its steps failed (apply.c has
+ * rolled it back): log the step that was running, then rethrow.
+ */
+void
+pgm_step_failed_in_run(PgmGraph *g, PgmRun *run, ErrorData *edata)
+{
+	int			blockers[MAX_BLOCKERS];
+	int			nblockers = pgm_watchdog_stop(run->cur_watchdog, blockers, MAX_BLOCKERS);
+	PgmLogRow	row;
+
+	run->cur_watchdog = NULL;
+	if (run->cur_rev < 0)
+		ReThrowError(edata);	/* not in a step: nothing of a step to log */
+	pgm_log_row_init(&row, run->run_id, run->scope, g->revs[run->cur_rev].id,
+					 run->cur_upgrade ? "upgrade" : "downgrade");
+	row.started = run->cur_started;
+	row.finished = GetCurrentTimestamp();
+	pgm_log_row_set_error(&row, edata);
+	if (nblockers > 0)
+		row.blockers = pgm_catalog_describe_sessions(blockers, nblockers);
+	fail_step(run, &row, edata, blockers, nblockers);
 }
