@@ -282,6 +282,14 @@ AS 'MODULE_PATHNAME', 'pgm_current'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
+-- alembic current --verbose: each applied head with the branch labels it
+-- carries, its message, and whether it is also a head of the graph
+CREATE FUNCTION migrate_current(verbose boolean)
+RETURNS TABLE (revision text, branch_labels text[], message text, is_graph_head boolean)
+AS 'MODULE_PATHNAME', 'pgm_current_verbose'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
 CREATE FUNCTION migrate_heads()
 RETURNS TABLE (revision text, branch_labels text[], message text)
 AS 'MODULE_PATHNAME', 'pgm_heads'

@@ -25,6 +25,12 @@ SELECT revision FROM migrate_history('nope:');
 -- current and -3 are relative to what is applied
 SELECT count(*) FROM migrate_upgrade('cccc0004');
 SELECT revision, is_applied FROM migrate_history('current:');
+-- alembic current --verbose: which branch each applied head is on
+SELECT * FROM migrate_current(verbose => true);
+SELECT count(*) FROM migrate_upgrade('reports@head');
+SELECT * FROM migrate_current(true);
+SELECT * FROM migrate_current(NULL);
+SELECT count(*) FROM migrate_downgrade('reports@base');
 SELECT revision FROM migrate_history('-2:');
 SELECT revision FROM migrate_history(':current');
 

@@ -19,6 +19,7 @@
 #include "srf_util.h"
 
 PG_FUNCTION_INFO_V1(pgm_current);
+PG_FUNCTION_INFO_V1(pgm_current_verbose);
 PG_FUNCTION_INFO_V1(pgm_heads);
 PG_FUNCTION_INFO_V1(pgm_bases);
 PG_FUNCTION_INFO_V1(pgm_branches);
@@ -91,6 +92,40 @@ pgm_current(PG_FUNCTION_ARGS)
 		bool		isnull = false;
 
 		tuplestore_putvalues(out.store, out.desc, &v, &isnull);
+	}
+	pgm_catalog_finish();
+	return (Datum) 0;
+}
+
+/*
+ * migrate_current(verbose): the applied heads with their branch labels and
+ * messages (verbose => false gives the same rows, for symmetry with
+ * alembic current; only the columns differ from migrate_current()).
+ */
+Datum
+pgm_current_verbose(PG_FUNCTION_ARGS)
+{
+	PgmSrf		out = pgm_srf_begin(fcinfo);
+	PgmGraph   *g;
+	PgmIdxList	heads;
+	LabelIndex	li;
+
+	(void) pgm_arg_bool(fcinfo, 0, "verbose");
+	pgm_catalog_connect(true);
+	g = pgm_catalog_load_graph();
+	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
+	li = label_index(g);
+	for (int i = 0; i < heads.n; i++)
+	{
+		int			r = heads.items[i];
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		values[0] = CStringGetTextDatum(g->revs[r].id);
+		values[1] = labels_of(&li, r);
+		values[2] = CStringGetTextDatum(g->revs[r].message);
+		values[3] = BoolGetDatum(pgm_is_head(g, r));
+		tuplestore_putvalues(out.store, out.desc, values, nulls);
 	}
 	pgm_catalog_finish();
 	return (Datum) 0;
