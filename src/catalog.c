@@ -233,7 +233,11 @@ pgm_catalog_load_graph(void)
 	else
 		MemoryContextReset(graph_cxt);
 
-	sql = psprintf("SELECT revision, down_revisions, depends_on, branch_labels, message, seq"
+	/* empty arrays come back as NULL: most revisions have no labels or depends_on */
+	sql = psprintf("SELECT revision, down_revisions,"
+				   " CASE WHEN pg_catalog.cardinality(depends_on) OPERATOR(pg_catalog.>) 0 THEN depends_on END,"
+				   " CASE WHEN pg_catalog.cardinality(branch_labels) OPERATOR(pg_catalog.>) 0 THEN branch_labels END,"
+				   " message, seq"
 				   " FROM %s.migrate_revisions ORDER BY seq", schema_quoted);
 	run(sql, 0, NULL, NULL, NULL, SPI_OK_SELECT);
 	n = SPI_processed;
