@@ -174,6 +174,35 @@ record_success(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, Pg
 }
 
 /*
+ * Run a step's SQL through SPI with the step's error context, marking the
+ * backend as applying (pg_migrate refuses to be called from it meanwhile).
+ */
+static void
+run_migration_sql(const char *sql, StepErrorContext *ctx)
+{
+	ErrorContextCallback errcb;
+	int			rc;
+
+	errcb.callback = step_error_callback;
+	errcb.arg = ctx;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	pgm_set_applying(true);
+	rc = SPI_execute(sql, false, 0);
+	pgm_set_applying(false);
+	if (rc == SPI_ERROR_TRANSACTION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("revision \"%s\" contains a transaction control statement", ctx->revision),
+				 errdetail("Migration SQL runs inside a transaction, so it cannot use BEGIN, COMMIT, ROLLBACK or SAVEPOINT.")));
+	if (rc < 0)
+		elog(ERROR, "SPI_execute failed for revision \"%s\": %s", ctx->revision,
+			 SPI_result_code_string(rc));
+	error_context_stack = errcb.previous;
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
  * One attempt of a transactional step, in a subtransaction.  Returns NULL on
  * success, or the error; *in_sql says whether the migration's own SQL
  * raised it (only then is a retry safe: nothing else was touched).
@@ -202,30 +231,10 @@ attempt_in_subxact(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run
 	outer_timer = pgm_statement_timer_start(stmt_ms);
 	PG_TRY();
 	{
-		ErrorContextCallback errcb;
-		int			rc;
-
 		set_lock_timeout(lock_ms);
-
-		errcb.callback = step_error_callback;
-		errcb.arg = ctx;
-		errcb.previous = error_context_stack;
-		error_context_stack = &errcb;
 		sql_running = true;
-		pgm_set_applying(true);
-		rc = SPI_execute(info->sql, false, 0);
-		pgm_set_applying(false);
+		run_migration_sql(info->sql, ctx);
 		sql_running = false;
-		if (rc == SPI_ERROR_TRANSACTION)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
-					 errmsg("revision \"%s\" contains a transaction control statement", ctx->revision),
-					 errdetail("Migration SQL runs inside a transaction, so it cannot use BEGIN, COMMIT, ROLLBACK or SAVEPOINT.")));
-		if (rc < 0)
-			elog(ERROR, "SPI_execute failed for revision \"%s\": %s", ctx->revision,
-				 SPI_result_code_string(rc));
-		error_context_stack = errcb.previous;
-		SPI_freetuptable(SPI_tuptable);
 		pgm_statement_timer_end(stmt_ms, outer_timer);
 
 		row->finished = GetCurrentTimestamp();
@@ -262,8 +271,6 @@ attempt_direct(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
 {
 	int			lock_ms = effective(info->lock_timeout_ms, run->lock_timeout_ms, pgm_lock_timeout);
 	int			nest;
-	int			rc;
-	ErrorContextCallback errcb;
 
 	run->cur_rev = rev;
 	run->cur_upgrade = upgrade;
@@ -275,23 +282,7 @@ attempt_direct(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
 	nest = NewGUCNestLevel();
 	set_lock_timeout(lock_ms);
 
-	errcb.callback = step_error_callback;
-	errcb.arg = ctx;
-	errcb.previous = error_context_stack;
-	error_context_stack = &errcb;
-	pgm_set_applying(true);
-	rc = SPI_execute(info->sql, false, 0);
-	pgm_set_applying(false);
-	if (rc == SPI_ERROR_TRANSACTION)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
-				 errmsg("revision \"%s\" contains a transaction control statement", ctx->revision),
-				 errdetail("Migration SQL runs inside a transaction, so it cannot use BEGIN, COMMIT, ROLLBACK or SAVEPOINT.")));
-	if (rc < 0)
-		elog(ERROR, "SPI_execute failed for revision \"%s\": %s", ctx->revision,
-			 SPI_result_code_string(rc));
-	error_context_stack = errcb.previous;
-	SPI_freetuptable(SPI_tuptable);
+	run_migration_sql(info->sql, ctx);
 	pgm_statement_timer_end(run->cur_stmt_ms, run->cur_outer_timer);
 	AtEOXact_GUC(true, nest);
 	{
