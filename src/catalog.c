@@ -174,6 +174,9 @@ run_plan(int which, const char *sql, int nargs, Oid *types, Datum *values, const
 		elog(ERROR, "pg_migrate catalog statement failed: %s", SPI_result_code_string(rc));
 }
 
+/* rows per cursor fetch while loading the graph */
+#define GRAPH_FETCH_BATCH 4096
+
 static char *
 getstr(HeapTuple tup, TupleDesc desc, int col)
 {
@@ -210,11 +213,14 @@ pgm_catalog_load_graph(void)
 {
 	char	   *sql;
 	PgmRevInput *in;
-	uint64		n;
 	PgmGraph   *g;
 	int64		epoch;
 	bool		isnull;
 	MemoryContext old;
+	SPIPlanPtr	plan;
+	Portal		portal;
+	uint64		n = 0;
+	uint64		cap = 1024;
 
 	sql = psprintf("SELECT epoch FROM %s.migrate_epoch", schema_quoted);
 	run(sql, 0, NULL, NULL, NULL, SPI_OK_SELECT);
@@ -239,31 +245,56 @@ pgm_catalog_load_graph(void)
 				   " CASE WHEN pg_catalog.cardinality(branch_labels) OPERATOR(pg_catalog.>) 0 THEN branch_labels END,"
 				   " message, seq"
 				   " FROM %s.migrate_revisions ORDER BY seq", schema_quoted);
-	run(sql, 0, NULL, NULL, NULL, SPI_OK_SELECT);
-	n = SPI_processed;
+	plan = SPI_prepare(sql, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 
 	/*
-	 * Rows are decoded in the call's memory; only what the graph keeps (ids,
-	 * messages, labels) is copied into the cache's context.
+	 * Fetched in batches through a cursor, so that only one batch of rows is
+	 * ever materialized, and decoded with one deform per row.  What the
+	 * graph keeps (ids, messages, labels) is decoded straight into the
+	 * cache's context; the edges, which the graph turns into indexes, are
+	 * decoded in the call's memory.
 	 */
-	in = palloc(sizeof(PgmRevInput) * Max(n, 1));
-	for (uint64 i = 0; i < n; i++)
+	in = palloc(sizeof(PgmRevInput) * cap);
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, read_only);
+	for (;;)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	  **labels;
+		SPI_cursor_fetch(portal, true, GRAPH_FETCH_BATCH);
+		if (SPI_processed == 0)
+			break;
+		if (n + SPI_processed > cap)
+		{
+			while (n + SPI_processed > cap)
+				cap *= 2;
+			in = repalloc_huge(in, sizeof(PgmRevInput) * cap);
+		}
+		for (uint64 i = 0; i < SPI_processed; i++, n++)
+		{
+			Datum		values[6];
+			bool		nulls[6];
 
-		in[i].id = MemoryContextStrdup(graph_cxt, getstr(tup, desc, 1));
-		in[i].parents = getarr(tup, desc, 2, &in[i].nparents);
-		in[i].deps = getarr(tup, desc, 3, &in[i].ndeps);
-		labels = getarr(tup, desc, 4, &in[i].nlabels);
-		in[i].labels = in[i].nlabels ? MemoryContextAlloc(graph_cxt, sizeof(char *) * in[i].nlabels) : NULL;
-		for (int l = 0; l < in[i].nlabels; l++)
-			in[i].labels[l] = MemoryContextStrdup(graph_cxt, labels[l]);
-		in[i].message = MemoryContextStrdup(graph_cxt, getstr(tup, desc, 5));
-		in[i].seq = DatumGetInt64(SPI_getbinval(tup, desc, 6, &isnull));
+			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, values, nulls);
+			in[n].parents = nulls[1] ? NULL : pgm_array_cstrings(values[1], &in[n].nparents);
+			in[n].deps = nulls[2] ? NULL : pgm_array_cstrings(values[2], &in[n].ndeps);
+			if (nulls[1])
+				in[n].nparents = 0;
+			if (nulls[2])
+				in[n].ndeps = 0;
+			in[n].seq = DatumGetInt64(values[5]);
+
+			old = MemoryContextSwitchTo(graph_cxt);
+			in[n].id = TextDatumGetCString(values[0]);
+			in[n].message = nulls[4] ? NULL : TextDatumGetCString(values[4]);
+			in[n].labels = nulls[3] ? NULL : pgm_array_cstrings(values[3], &in[n].nlabels);
+			if (nulls[3])
+				in[n].nlabels = 0;
+			MemoryContextSwitchTo(old);
+		}
+		SPI_freetuptable(SPI_tuptable);
 	}
-	SPI_freetuptable(SPI_tuptable);
+	SPI_cursor_close(portal);
+	SPI_freeplan(plan);
 	old = MemoryContextSwitchTo(graph_cxt);
 	g = pgm_graph_build(in, (int) n);
 	MemoryContextSwitchTo(old);
