@@ -157,9 +157,11 @@ REVOKE ALL ON SEQUENCE migrate_revisions_seq, migrate_log_seq, migrate_epoch_seq
 --
 CREATE FUNCTION migrate_checksum(upgrade_sql text, downgrade_sql text)
 RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 -- No SET search_path, so that the planner can inline it (it runs for every
 -- step checked); every name and operator in it is qualified instead.
+-- STABLE, not IMMUTABLE: convert_to() is stable, and the planner refuses to
+-- inline a function declared less volatile than its body.
 AS $$
     SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
         pg_catalog.length(upgrade_sql)::pg_catalog.text OPERATOR(pg_catalog.||) ':'

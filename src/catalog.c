@@ -568,11 +568,23 @@ pgm_catalog_plan_infos(PgmGraph *g, PgmIdxList steps, bool upgrade)
 	bool	   *found = palloc0(Max(g->nrevs, 1));
 	bool	   *sum_ok = palloc0(Max(g->nrevs, 1));
 	PgmStepInfo *infos = palloc(sizeof(PgmStepInfo) * Max(steps.n, 1));
+	SPIPlanPtr	plan;
 
 	for (int i = 0; i < steps.n; i++)
 		ids[i] = g->revs[steps.items[i]].id;
 	values[0] = pgm_text_array(ids, steps.n);
-	run(sql, 1, types, values, NULL, SPI_OK_SELECT);
+
+	/*
+	 * Prepared without CURSOR_OPT_PARALLEL_OK: for a long plan the planner
+	 * would pick a parallel scan, and serializing the array of every step's
+	 * id to each worker costs more than the scan it shares out.
+	 */
+	plan = SPI_prepare_cursor(sql, 1, types, 0);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_execute_plan(plan, values, NULL, read_only, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pg_migrate catalog statement failed");
+	SPI_freeplan(plan);
 	for (uint64 k = 0; k < SPI_processed; k++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[k];
