@@ -555,12 +555,19 @@ PgmStepInfo *
 pgm_catalog_plan_infos(PgmGraph *g, PgmIdxList steps, bool upgrade)
 {
 	const char *s = schema_quoted;
+
+	/*
+	 * A plan over a good part of the graph reads the whole table: cheaper
+	 * than planning and probing "= ANY" with an array of every step's id.
+	 */
+	bool		whole = steps.n > g->nrevs / 4;
 	char	   *sql = psprintf("SELECT revision, %s, checksum OPERATOR(pg_catalog.=) %s.migrate_checksum(upgrade_sql, downgrade_sql),"
 							   " pg_catalog.ceil(pg_catalog.date_part('epoch', lock_timeout) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4,"
 							   " pg_catalog.ceil(pg_catalog.date_part('epoch', statement_timeout) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4,"
 							   " transactional"
-							   " FROM %s.migrate_revisions WHERE revision OPERATOR(pg_catalog.=) ANY ($1)",
-							   upgrade ? "upgrade_sql" : "downgrade_sql", s, s);
+							   " FROM %s.migrate_revisions%s",
+							   upgrade ? "upgrade_sql" : "downgrade_sql", s, s,
+							   whole ? "" : " WHERE revision OPERATOR(pg_catalog.=) ANY ($1)");
 	Oid			types[1] = {TEXTARRAYOID};
 	Datum		values[1];
 	char	  **ids = palloc(sizeof(char *) * Max(steps.n, 1));
@@ -570,19 +577,22 @@ pgm_catalog_plan_infos(PgmGraph *g, PgmIdxList steps, bool upgrade)
 	PgmStepInfo *infos = palloc(sizeof(PgmStepInfo) * Max(steps.n, 1));
 	SPIPlanPtr	plan;
 
-	for (int i = 0; i < steps.n; i++)
-		ids[i] = g->revs[steps.items[i]].id;
-	values[0] = pgm_text_array(ids, steps.n);
+	if (!whole)
+	{
+		for (int i = 0; i < steps.n; i++)
+			ids[i] = g->revs[steps.items[i]].id;
+		values[0] = pgm_text_array(ids, steps.n);
+	}
 
 	/*
 	 * Prepared without CURSOR_OPT_PARALLEL_OK: for a long plan the planner
-	 * would pick a parallel scan, and serializing the array of every step's
-	 * id to each worker costs more than the scan it shares out.
+	 * would pick a parallel scan, and starting workers (and serializing the
+	 * array of ids to each) costs more than the scan they share out.
 	 */
-	plan = SPI_prepare_cursor(sql, 1, types, 0);
+	plan = SPI_prepare_cursor(sql, whole ? 0 : 1, types, 0);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	if (SPI_execute_plan(plan, values, NULL, read_only, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(plan, whole ? NULL : values, NULL, read_only, 0) != SPI_OK_SELECT)
 		elog(ERROR, "pg_migrate catalog statement failed");
 	SPI_freeplan(plan);
 	for (uint64 k = 0; k < SPI_processed; k++)

@@ -17,19 +17,30 @@
 #include "pg_migrate.h"
 
 static void
-append_head_change(StringInfo s, PgmGraph *g, PgmHeadChange *ch, const char *scope)
+append_head_change(StringInfo s, PgmGraph *g, PgmHeadChange *ch, const char *nsp,
+				   const char *qscope)
 {
-	const char *nsp = pgm_catalog_schema();
-
+	/* plain appends, not appendStringInfo: this runs for every step of a long script */
 	for (int i = 0; i < ch->removed.n; i++)
-		appendStringInfo(s, "DELETE FROM %s.migrate_version WHERE scope OPERATOR(pg_catalog.=) %s"
-						 " AND revision OPERATOR(pg_catalog.=) %s;\n",
-						 nsp, quote_literal_cstr(scope),
-						 quote_literal_cstr(g->revs[ch->removed.items[i]].id));
+	{
+		appendStringInfoString(s, "DELETE FROM ");
+		appendStringInfoString(s, nsp);
+		appendStringInfoString(s, ".migrate_version WHERE scope OPERATOR(pg_catalog.=) ");
+		appendStringInfoString(s, qscope);
+		appendStringInfoString(s, " AND revision OPERATOR(pg_catalog.=) ");
+		appendStringInfoString(s, quote_literal_cstr(g->revs[ch->removed.items[i]].id));
+		appendStringInfoString(s, ";\n");
+	}
 	for (int i = 0; i < ch->added.n; i++)
-		appendStringInfo(s, "INSERT INTO %s.migrate_version (scope, revision) VALUES (%s, %s);\n",
-						 nsp, quote_literal_cstr(scope),
-						 quote_literal_cstr(g->revs[ch->added.items[i]].id));
+	{
+		appendStringInfoString(s, "INSERT INTO ");
+		appendStringInfoString(s, nsp);
+		appendStringInfoString(s, ".migrate_version (scope, revision) VALUES (");
+		appendStringInfoString(s, qscope);
+		appendStringInfoString(s, ", ");
+		appendStringInfoString(s, quote_literal_cstr(g->revs[ch->added.items[i]].id));
+		appendStringInfoString(s, ");\n");
+	}
 }
 
 /* Does the SQL already end with a semicolon (ignoring trailing blanks)? */
@@ -62,6 +73,8 @@ pgm_render_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, const char *scope,
 {
 	StringInfoData s;
 	PgmStepInfo *infos;
+	const char *nsp = pgm_catalog_schema();
+	const char *qscope = quote_literal_cstr(scope);
 
 	initStringInfo(&s);
 	appendStringInfo(&s, "-- pg_migrate offline %s from %s to %s: %d step%s\n",
@@ -77,16 +90,20 @@ pgm_render_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, const char *scope,
 		char	   *sql = infos[i].sql;
 		PgmHeadChange ch;
 
-		appendStringInfo(&s, "\n-- Running %s of %s%s%s\n",
-						 plan->upgrade ? "upgrade" : "downgrade", g->revs[rev].id,
-						 g->revs[rev].message[0] ? ": " : "",
-						 one_line(g->revs[rev].message));
+		appendStringInfoString(&s, plan->upgrade ? "\n-- Running upgrade of " : "\n-- Running downgrade of ");
+		appendStringInfoString(&s, g->revs[rev].id);
+		if (g->revs[rev].message[0])
+		{
+			appendStringInfoString(&s, ": ");
+			appendStringInfoString(&s, one_line(g->revs[rev].message));
+		}
+		appendStringInfoChar(&s, '\n');
 		appendStringInfoString(&s, sql);
 		if (!ends_with_semicolon(sql))
 			appendStringInfoString(&s, "\n;");
 		appendStringInfoChar(&s, '\n');
 		ch = pgm_state_step(g, st, rev, plan->upgrade);
-		append_head_change(&s, g, &ch, scope);
+		append_head_change(&s, g, &ch, nsp, qscope);
 	}
 	appendStringInfoString(&s, "\nCOMMIT;\n");
 	return s.data;

@@ -58,9 +58,9 @@ CALLS = [
     ("resolve_head", "migrate_resolve('head')", "SELECT migrate_resolve('head')"),
     ("resolve_prefix", "migrate_resolve('abcdef')", "SELECT migrate_resolve('abcdef')"),
     ("sql_from_base", "migrate_upgrade_sql('head', 'base')",
-     "SELECT length(migrate_upgrade_sql('head', 'base'))"),
+     "SELECT octet_length(migrate_upgrade_sql('head', 'base'))"),
     ("sql_from_head10", "migrate_upgrade_sql('head', 'head-10')",
-     "SELECT length(migrate_upgrade_sql('head', 'head-10'))"),
+     "SELECT octet_length(migrate_upgrade_sql('head', 'head-10'))"),
     ("history", "migrate_history()", "SELECT count(*) FROM migrate_history()"),
     ("current", "migrate_current()", "SELECT count(*) FROM migrate_current()"),
 ]
