@@ -285,7 +285,7 @@ pgm_catalog_load_graph(void)
 
 			old = MemoryContextSwitchTo(graph_cxt);
 			in[n].id = TextDatumGetCString(values[0]);
-			in[n].message = nulls[4] ? NULL : TextDatumGetCString(values[4]);
+			in[n].message = nulls[4] ? pstrdup("") : TextDatumGetCString(values[4]);
 			in[n].labels = nulls[3] ? NULL : pgm_array_cstrings(values[3], &in[n].nlabels);
 			if (nulls[3])
 				in[n].nlabels = 0;
@@ -576,6 +576,7 @@ pgm_catalog_plan_infos(PgmGraph *g, PgmIdxList steps, bool upgrade)
 	bool	   *sum_ok = palloc0(Max(g->nrevs, 1));
 	PgmStepInfo *infos = palloc(sizeof(PgmStepInfo) * Max(steps.n, 1));
 	SPIPlanPtr	plan;
+	int			rc;
 
 	if (!whole)
 	{
@@ -592,8 +593,9 @@ pgm_catalog_plan_infos(PgmGraph *g, PgmIdxList steps, bool upgrade)
 	plan = SPI_prepare_cursor(sql, whole ? 0 : 1, types, 0);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	if (SPI_execute_plan(plan, whole ? NULL : values, NULL, read_only, 0) != SPI_OK_SELECT)
-		elog(ERROR, "pg_migrate catalog statement failed");
+	rc = SPI_execute_plan(plan, whole ? NULL : values, NULL, read_only, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_migrate catalog statement failed: %s", SPI_result_code_string(rc));
 	SPI_freeplan(plan);
 	for (uint64 k = 0; k < SPI_processed; k++)
 	{
