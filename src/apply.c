@@ -31,15 +31,10 @@
 #include "pg_migrate.h"
 #include "settings.h"
 #include "step.h"
+#include "subxact.h"
 
 /* True while a migration's SQL may run in this backend */
 static bool applying = false;
-
-bool
-pgm_applying(void)
-{
-	return applying;
-}
 
 void
 pgm_set_applying(bool on)
@@ -136,18 +131,11 @@ pgm_lock_migrations(const char *what, bool session, int wait_ms, bool skip_if_lo
 								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 		acquire(session);
 		AtEOXact_GUC(true, nest);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
+		pgm_subxact_release(oldcxt, oldowner);
 	}
 	PG_CATCH();
 	{
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
+		edata = pgm_subxact_abort(oldcxt, oldowner);
 	}
 	PG_END_TRY();
 
@@ -329,21 +317,14 @@ pgm_apply_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmRun *run)
 			PG_TRY();
 			{
 				run_steps(g, st, plan, run, infos);
-				ReleaseCurrentSubTransaction();
-				MemoryContextSwitchTo(oldcxt);
-				CurrentResourceOwner = oldowner;
+				pgm_subxact_release(oldcxt, oldowner);
 			}
 			PG_CATCH();
 			{
 				applying = false;
 				if (run->cur_rev >= 0)
 					pgm_statement_timer_end(run->cur_stmt_ms, run->cur_outer_timer);
-				MemoryContextSwitchTo(oldcxt);
-				edata = CopyErrorData();
-				FlushErrorState();
-				RollbackAndReleaseCurrentSubTransaction();
-				MemoryContextSwitchTo(oldcxt);
-				CurrentResourceOwner = oldowner;
+				edata = pgm_subxact_abort(oldcxt, oldowner);
 			}
 			PG_END_TRY();
 			if (edata)

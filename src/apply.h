@@ -54,7 +54,6 @@ extern void pgm_run_init(PgmRun *run, const char *scope, bool commit_each, PgmSr
 extern void pgm_commit(void);
 extern void pgm_apply_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmRun *run);
 extern void pgm_write_head_change(PgmGraph *g, PgmHeadChange *ch, const char *scope);
-extern bool pgm_applying(void);
 extern void pgm_set_applying(bool on);
 
 #endif							/* PGM_APPLY_H */

@@ -56,8 +56,6 @@ static Oid	current_ext = InvalidOid;
 /* statements prepared lazily, once per connect */
 enum
 {
-	PLAN_STEP_SQL_UP,
-	PLAN_STEP_SQL_DOWN,
 	PLAN_ADD_HEAD,
 	PLAN_REMOVE_HEAD,
 	PLAN_LOG,
@@ -488,67 +486,12 @@ pgm_catalog_first_irreversible(PgmGraph *g, PgmIdxList revs)
 }
 
 /*
- * A step's SQL and settings, after checking that the stored checksum still
- * matches the stored SQL: a migration edited in place in the catalog must
- * not run.  The timeouts come back in milliseconds, rounded up so that a
- * positive interval never becomes "no timeout".
- */
-PgmStepInfo
-pgm_catalog_step_info(const char *id, bool upgrade)
-{
-	const char *s = schema_quoted;
-	char	   *sql = psprintf("SELECT %s, checksum OPERATOR(pg_catalog.=) %s.migrate_checksum(upgrade_sql, downgrade_sql),"
-							   " pg_catalog.ceil(pg_catalog.date_part('epoch', lock_timeout) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4,"
-							   " pg_catalog.ceil(pg_catalog.date_part('epoch', statement_timeout) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4,"
-							   " transactional"
-							   " FROM %s.migrate_revisions WHERE revision OPERATOR(pg_catalog.=) $1",
-							   upgrade ? "upgrade_sql" : "downgrade_sql", s, s);
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(id)};
-	HeapTuple	tup;
-	TupleDesc	desc;
-	bool		isnull;
-	PgmStepInfo info;
-
-	run_plan(upgrade ? PLAN_STEP_SQL_UP : PLAN_STEP_SQL_DOWN, sql, 1, types, values, NULL, SPI_OK_SELECT);
-	if (SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("revision \"%s\" disappeared from the catalog", id)));
-	tup = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	info.sql = getstr(tup, desc, 1);
-	if (!DatumGetBool(SPI_getbinval(tup, desc, 2, &isnull)))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("checksum mismatch for revision \"%s\"", id),
-				 errdetail("The SQL stored for this revision was changed after it was registered."),
-				 errhint("Registered migrations must not be edited; register a new revision instead.")));
-	if (info.sql == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("revision \"%s\" is irreversible", id)));
-	info.lock_timeout_ms = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
-	if (isnull)
-		info.lock_timeout_ms = -1;
-	info.statement_timeout_ms = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
-	if (isnull)
-		info.statement_timeout_ms = -1;
-	info.transactional = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
-	SPI_freetuptable(SPI_tuptable);
-	return info;
-}
-
-char *
-pgm_catalog_step_sql(const char *id, bool upgrade)
-{
-	return pgm_catalog_step_info(id, upgrade).sql;
-}
-
-/*
- * The step infos of a whole plan in one query, in plan order, checked the
- * same way: a checksum mismatch or a missing downgrade anywhere in the plan
- * fails before the first step runs.  Revisions never change once
+ * The SQL and settings of a whole plan's steps in one query, in plan order,
+ * after checking that each stored checksum still matches the stored SQL (a
+ * migration edited in place in the catalog must not run): a mismatch or a
+ * missing downgrade anywhere in the plan fails before the first step runs.
+ * The timeouts come back in milliseconds, rounded up so that a positive
+ * interval never becomes "no timeout".  Revisions never change once
  * registered, so what is read here stays true for the whole run.
  */
 PgmStepInfo *

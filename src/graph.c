@@ -239,9 +239,13 @@ pgm_graph_bases(PgmGraph *g)
 	return filter_revs(g, false);
 }
 
-/* Flood fill over two edge lists per revision; 'down' picks which two */
+/*
+ * Flood fill from 'start', marking every revision reached; 'down' walks
+ * toward the bases (parents, deps), else toward the heads (children,
+ * dependents); without 'with_deps' only down_revision edges are followed.
+ */
 static void
-closure(PgmGraph *g, const int *start, int nstart, bool *mark, bool down)
+closure(PgmGraph *g, const int *start, int nstart, bool *mark, bool down, bool with_deps)
 {
 	int		   *stack = palloc(sizeof(int) * Max(g->nrevs, 1));
 	int			sp = 0;
@@ -257,7 +261,7 @@ closure(PgmGraph *g, const int *start, int nstart, bool *mark, bool down)
 		PgmRev	   *r = &g->revs[stack[--sp]];
 		int			n1 = down ? r->nparents : r->nchildren;
 		int		   *e1 = down ? r->parents : r->children;
-		int			n2 = down ? r->ndeps : r->ndependents;
+		int			n2 = !with_deps ? 0 : down ? r->ndeps : r->ndependents;
 		int		   *e2 = down ? r->deps : r->dependents;
 
 		for (int k = 0; k < n1 + n2; k++)
@@ -277,13 +281,13 @@ closure(PgmGraph *g, const int *start, int nstart, bool *mark, bool down)
 void
 pgm_graph_ancestors(PgmGraph *g, const int *start, int nstart, bool *mark)
 {
-	closure(g, start, nstart, mark, true);
+	closure(g, start, nstart, mark, true, true);
 }
 
 void
 pgm_graph_descendants(PgmGraph *g, const int *start, int nstart, bool *mark)
 {
-	closure(g, start, nstart, mark, false);
+	closure(g, start, nstart, mark, false, true);
 }
 
 /*
@@ -343,45 +347,16 @@ pgm_graph_topo(PgmGraph *g, const int *start, int nstart, const bool *subset)
 	return out;
 }
 
-/* Ancestors or descendants through down_revision edges only, start included */
-static void
-parent_edge_closure(PgmGraph *g, const int *start, int nstart, bool *mark, bool down)
-{
-	int		   *stack = palloc(sizeof(int) * Max(g->nrevs, 1));
-	int			sp = 0;
-
-	for (int s = 0; s < nstart; s++)
-		if (!mark[start[s]])
-		{
-			mark[start[s]] = true;
-			stack[sp++] = start[s];
-		}
-	while (sp > 0)
-	{
-		PgmRev	   *r = &g->revs[stack[--sp]];
-		int			n = down ? r->nparents : r->nchildren;
-		int		   *e = down ? r->parents : r->children;
-
-		for (int c = 0; c < n; c++)
-			if (!mark[e[c]])
-			{
-				mark[e[c]] = true;
-				stack[sp++] = e[c];
-			}
-	}
-	pfree(stack);
-}
-
 void
 pgm_graph_children_closure(PgmGraph *g, const int *start, int nstart, bool *mark)
 {
-	parent_edge_closure(g, start, nstart, mark, false);
+	closure(g, start, nstart, mark, false, false);
 }
 
 void
 pgm_graph_parents_closure(PgmGraph *g, const int *start, int nstart, bool *mark)
 {
-	parent_edge_closure(g, start, nstart, mark, true);
+	closure(g, start, nstart, mark, true, false);
 }
 
 /*

@@ -23,6 +23,7 @@
 #include "utils/resowner.h"
 
 #include "sql_check.h"
+#include "subxact.h"
 
 /* Parse without letting a syntax error escape; NIL when it does not parse */
 static List *
@@ -37,17 +38,11 @@ try_parse(const char *sql)
 	PG_TRY();
 	{
 		result = pg_parse_query(sql);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
+		pgm_subxact_release(oldcxt, oldowner);
 	}
 	PG_CATCH();
 	{
-		MemoryContextSwitchTo(oldcxt);
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
+		FreeErrorData(pgm_subxact_abort(oldcxt, oldowner));
 		result = NIL;
 	}
 	PG_END_TRY();

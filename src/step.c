@@ -44,6 +44,7 @@
 #include "run_log.h"
 #include "settings.h"
 #include "step.h"
+#include "subxact.h"
 #include "watchdog.h"
 #include "worker.h"
 
@@ -239,20 +240,13 @@ attempt_in_subxact(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run
 
 		row->finished = GetCurrentTimestamp();
 		record_success(g, st, rev, upgrade, run, row);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
+		pgm_subxact_release(oldcxt, oldowner);
 	}
 	PG_CATCH();
 	{
 		pgm_set_applying(false);
 		pgm_statement_timer_end(stmt_ms, outer_timer);
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
+		edata = pgm_subxact_abort(oldcxt, oldowner);
 	}
 	PG_END_TRY();
 	ctx->nblockers = pgm_watchdog_stop(wd, ctx->blockers, MAX_BLOCKERS);
