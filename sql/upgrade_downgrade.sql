@@ -118,6 +118,25 @@ DROP TABLE t_kkkk0008;
 UPDATE migrate_revisions SET upgrade_sql = 'CREATE TABLE t_llll0009 (id int, evil int)' WHERE revision = 'llll0009';
 SELECT count(*) FROM migrate_upgrade('llll0009');
 UPDATE migrate_revisions SET upgrade_sql = 'CREATE TABLE t_llll0009 (id int)' WHERE revision = 'llll0009';
+-- a checksum that passed once is remembered for that row version only: an
+-- edit after a successful check in this session is still caught, even with
+-- the trigger that invalidates the cached graph disabled
+SELECT octet_length(migrate_upgrade_sql('llll0009', 'jjjj0007')) > 0 AS checked;
+ALTER TABLE migrate_revisions DISABLE TRIGGER migrate_revisions_epoch;
+UPDATE migrate_revisions SET upgrade_sql = 'CREATE TABLE t_llll0009 (id int, evil int)' WHERE revision = 'llll0009';
+SELECT octet_length(migrate_upgrade_sql('llll0009', 'jjjj0007')) > 0 AS checked;
+SELECT count(*) FROM migrate_upgrade('llll0009');
+UPDATE migrate_revisions SET upgrade_sql = 'CREATE TABLE t_llll0009 (id int)' WHERE revision = 'llll0009';
+ALTER TABLE migrate_revisions ENABLE ALWAYS TRIGGER migrate_revisions_epoch;
+SELECT octet_length(migrate_upgrade_sql('llll0009', 'jjjj0007')) > 0 AS checked;
+-- and an edit by the transaction that registered the revision (same xmin)
+BEGIN;
+SELECT migrate_revision('kkkk0009', 'jjjj0007', 'CREATE TABLE t_kkkk0009 (id int)', 'DROP TABLE t_kkkk0009', 'edited');
+SELECT octet_length(migrate_upgrade_sql('kkkk0009', 'jjjj0007')) > 0 AS checked;
+ALTER TABLE migrate_revisions DISABLE TRIGGER migrate_revisions_epoch;
+UPDATE migrate_revisions SET downgrade_sql = 'DROP TABLE t_kkkk0009 CASCADE' WHERE revision = 'kkkk0009';
+SELECT octet_length(migrate_downgrade_sql('jjjj0007', 'kkkk0009')) > 0 AS checked;
+ROLLBACK;
 
 -- isolation level and read-only transactions
 BEGIN ISOLATION LEVEL REPEATABLE READ;

@@ -19,12 +19,14 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
+#include "storage/itemptr.h"
 #include "utils/builtins.h"
 #include "utils/regproc.h"
 #include "utils/datum.h"
@@ -52,6 +54,22 @@ static PgmGraph *graph_cache = NULL;
 static Oid	graph_ext = InvalidOid;
 static int64 graph_epoch = 0;
 static Oid	current_ext = InvalidOid;
+
+/*
+ * Which row version of each revision had its checksum verified, so that the
+ * next plan over it skips the hashing.  Keyed by the tuple's xmin and ctid,
+ * not by the graph's epoch: an edit always writes a new row version (a new
+ * ctid, and a new xmin unless it is the inserting transaction's own), even
+ * one made with the epoch trigger disabled, and a version's SQL never
+ * changes.  Lives in the graph cache's context and dies with the graph.
+ */
+typedef struct VerifiedVersion
+{
+	TransactionId xmin;			/* InvalidTransactionId: never verified */
+	ItemPointerData ctid;
+} VerifiedVersion;
+
+static VerifiedVersion *verified = NULL;	/* nrevs entries, for graph_cache */
 
 /* statements prepared lazily, once per connect */
 enum
@@ -172,8 +190,8 @@ run_plan(int which, const char *sql, int nargs, Oid *types, Datum *values, const
 		elog(ERROR, "pg_migrate catalog statement failed: %s", SPI_result_code_string(rc));
 }
 
-/* rows per cursor fetch while loading the graph */
-#define GRAPH_FETCH_BATCH 4096
+/* rows per cursor fetch when reading much of the catalog */
+#define FETCH_BATCH 4096
 
 static char *
 getstr(HeapTuple tup, TupleDesc desc, int col)
@@ -231,6 +249,7 @@ pgm_catalog_load_graph(void)
 		return graph_cache;
 
 	graph_cache = NULL;
+	verified = NULL;
 	if (graph_cxt == NULL)
 		graph_cxt = AllocSetContextCreate(TopMemoryContext, "pg_migrate revision graph",
 										  ALLOCSET_DEFAULT_SIZES);
@@ -258,7 +277,7 @@ pgm_catalog_load_graph(void)
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, read_only);
 	for (;;)
 	{
-		SPI_cursor_fetch(portal, true, GRAPH_FETCH_BATCH);
+		SPI_cursor_fetch(portal, true, FETCH_BATCH);
 		if (SPI_processed == 0)
 			break;
 		if (n + SPI_processed > cap)
@@ -485,17 +504,33 @@ pgm_catalog_first_irreversible(PgmGraph *g, PgmIdxList revs)
 	return first_matching(g, revs, "downgrade_sql IS NULL");
 }
 
+/* Did this row version pass before (see VerifiedVersion)? */
+static bool
+plan_verified(PgmGraph *g, PgmIdxList steps)
+{
+	if (g != graph_cache || verified == NULL)
+		return false;
+	for (int i = 0; i < steps.n; i++)
+		if (!TransactionIdIsValid(verified[steps.items[i]].xmin))
+			return false;
+	return true;
+}
+
+static bool
+same_version(const VerifiedVersion *v, TransactionId xmin, ItemPointer ctid)
+{
+	return TransactionIdEquals(v->xmin, xmin) && ItemPointerEquals((ItemPointer) &v->ctid, ctid);
+}
+
 /*
- * The SQL and settings of a whole plan's steps in one query, in plan order,
- * after checking that each stored checksum still matches the stored SQL (a
- * migration edited in place in the catalog must not run): a mismatch or a
- * missing downgrade anywhere in the plan fails before the first step runs.
- * The timeouts come back in milliseconds, rounded up so that a positive
- * interval never becomes "no timeout".  Revisions never change once
- * registered, so what is read here stays true for the whole run.
+ * Read the plan's rows.  With 'verify', sum_ok[r] says whether the stored
+ * checksum matches the stored SQL, and the versions that passed are
+ * remembered; without it, only whether the row is a version verified
+ * before (no hashing: the caller reads again with 'verify' if one is not).
  */
-PgmStepInfo *
-pgm_catalog_plan_infos(PgmGraph *g, PgmIdxList steps, bool upgrade)
+static void
+read_plan_rows(PgmGraph *g, PgmIdxList steps, bool upgrade, bool verify,
+			   PgmStepInfo *byrev, bool *found, bool *sum_ok)
 {
 	const char *s = schema_quoted;
 
@@ -504,65 +539,133 @@ pgm_catalog_plan_infos(PgmGraph *g, PgmIdxList steps, bool upgrade)
 	 * than planning and probing "= ANY" with an array of every step's id.
 	 */
 	bool		whole = steps.n > g->nrevs / 4;
-	char	   *sql = psprintf("SELECT revision, %s, checksum OPERATOR(pg_catalog.=) %s.migrate_checksum(upgrade_sql, downgrade_sql),"
+	char	   *check = verify ?
+		psprintf("checksum OPERATOR(pg_catalog.=) %s.migrate_checksum(upgrade_sql, downgrade_sql)", s) :
+		"true";
+	char	   *sql = psprintf("SELECT seq, %s, %s,"
 							   " pg_catalog.ceil(pg_catalog.date_part('epoch', lock_timeout) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4,"
 							   " pg_catalog.ceil(pg_catalog.date_part('epoch', statement_timeout) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4,"
-							   " transactional"
+							   " transactional, xmin, ctid"
 							   " FROM %s.migrate_revisions%s",
-							   upgrade ? "upgrade_sql" : "downgrade_sql", s, s,
+							   upgrade ? "upgrade_sql" : "downgrade_sql", check, s,
 							   whole ? "" : " WHERE revision OPERATOR(pg_catalog.=) ANY ($1)");
 	Oid			types[1] = {TEXTARRAYOID};
 	Datum		values[1];
-	char	  **ids = palloc(sizeof(char *) * Max(steps.n, 1));
-	PgmStepInfo *byrev = palloc0(sizeof(PgmStepInfo) * Max(g->nrevs, 1));
-	bool	   *found = palloc0(Max(g->nrevs, 1));
-	bool	   *sum_ok = palloc0(Max(g->nrevs, 1));
-	PgmStepInfo *infos = palloc(sizeof(PgmStepInfo) * Max(steps.n, 1));
 	SPIPlanPtr	plan;
-	int			rc;
+	Portal		portal;
+	int			next = 0;
 
 	if (!whole)
 	{
+		char	  **ids = palloc(sizeof(char *) * Max(steps.n, 1));
+
 		for (int i = 0; i < steps.n; i++)
 			ids[i] = g->revs[steps.items[i]].id;
 		values[0] = pgm_text_array(ids, steps.n);
+		pfree(ids);
 	}
+	if (verify && g == graph_cache && verified == NULL)
+		verified = MemoryContextAllocZero(graph_cxt, sizeof(VerifiedVersion) * Max(g->nrevs, 1));
 
 	/*
 	 * Prepared without CURSOR_OPT_PARALLEL_OK: for a long plan the planner
 	 * would pick a parallel scan, and starting workers (and serializing the
-	 * array of ids to each) costs more than the scan they share out.
+	 * array of ids to each) costs more than the scan they share out.  Read
+	 * in batches, so that only one batch of rows is ever materialized.
 	 */
 	plan = SPI_prepare_cursor(sql, whole ? 0 : 1, types, 0);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	rc = SPI_execute_plan(plan, whole ? NULL : values, NULL, read_only, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "pg_migrate catalog statement failed: %s", SPI_result_code_string(rc));
-	SPI_freeplan(plan);
-	for (uint64 k = 0; k < SPI_processed; k++)
+	portal = SPI_cursor_open(NULL, plan, whole ? NULL : values, NULL, read_only);
+	for (;;)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[k];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		int			r = pgm_graph_lookup(g, getstr(tup, desc, 1));
-		PgmStepInfo *info;
+		SPI_cursor_fetch(portal, true, FETCH_BATCH);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 k = 0; k < SPI_processed; k++)
+		{
+			Datum		v[8];
+			bool		nulls[8];
+			int			r;
+			PgmStepInfo *info;
+			TransactionId xmin;
+			ItemPointer ctid;
 
-		if (r < 0)
-			continue;
-		info = &byrev[r];
-		found[r] = true;
-		info->sql = getstr(tup, desc, 2);
-		sum_ok[r] = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
-		info->lock_timeout_ms = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
-		if (isnull)
-			info->lock_timeout_ms = -1;
-		info->statement_timeout_ms = DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
-		if (isnull)
-			info->statement_timeout_ms = -1;
-		info->transactional = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+			heap_deform_tuple(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, v, nulls);
+			r = pgm_graph_index_of_seq(g, DatumGetInt64(v[0]), next);
+			if (r < 0)
+				continue;
+			next = r + 1;
+			xmin = DatumGetTransactionId(v[6]);
+			ctid = (ItemPointer) DatumGetPointer(v[7]);
+			info = &byrev[r];
+			found[r] = true;
+			if (!nulls[1])
+			{
+				text	   *t = DatumGetTextPP(v[1]);
+
+				info->sql_len = VARSIZE_ANY_EXHDR(t);
+				info->sql = palloc(info->sql_len + 1);
+				memcpy(info->sql, VARDATA_ANY(t), info->sql_len);
+				info->sql[info->sql_len] = '\0';
+			}
+			sum_ok[r] = verify ? DatumGetBool(v[2]) : same_version(&verified[r], xmin, ctid);
+			if (verify && sum_ok[r] && g == graph_cache)
+			{
+				verified[r].xmin = xmin;
+				ItemPointerCopy(ctid, &verified[r].ctid);
+			}
+			info->lock_timeout_ms = nulls[3] ? -1 : DatumGetInt32(v[3]);
+			info->statement_timeout_ms = nulls[4] ? -1 : DatumGetInt32(v[4]);
+			info->transactional = DatumGetBool(v[5]);
+		}
+		SPI_freetuptable(SPI_tuptable);
 	}
-	SPI_freetuptable(SPI_tuptable);
+	SPI_cursor_close(portal);
+	SPI_freeplan(plan);
+}
+
+/* Did every step's row come back, and pass? */
+static bool
+all_ok(PgmIdxList steps, const bool *found, const bool *sum_ok)
+{
+	for (int i = 0; i < steps.n; i++)
+		if (!found[steps.items[i]] || !sum_ok[steps.items[i]])
+			return false;
+	return true;
+}
+
+/*
+ * The SQL and settings of a whole plan's steps, in plan order, after
+ * checking that each stored checksum still matches the stored SQL (a
+ * migration edited in place in the catalog must not run): a mismatch or a
+ * missing downgrade anywhere in the plan fails before the first step runs.
+ * The timeouts come back in milliseconds, rounded up so that a positive
+ * interval never becomes "no timeout".  Revisions never change once
+ * registered, so what is read here stays true for the whole run.
+ *
+ * Hashing every step's SQL is most of the cost of reading a long plan, so
+ * a row version that passed once in this backend is not hashed again.
+ */
+PgmStepInfo *
+pgm_catalog_plan_infos(PgmGraph *g, PgmIdxList steps, bool upgrade)
+{
+	size_t		nrevs = Max(g->nrevs, 1);
+	PgmStepInfo *byrev = palloc0(sizeof(PgmStepInfo) * nrevs);
+	bool	   *found = palloc0(nrevs);
+	bool	   *sum_ok = palloc0(nrevs);
+	PgmStepInfo *infos = palloc(sizeof(PgmStepInfo) * Max(steps.n, 1));
+	bool		verify = !plan_verified(g, steps);
+
+	read_plan_rows(g, steps, upgrade, verify, byrev, found, sum_ok);
+	if (!verify && !all_ok(steps, found, sum_ok))
+	{
+		/* a row changed since it was verified: read again, hashing */
+		memset(byrev, 0, sizeof(PgmStepInfo) * nrevs);
+		memset(found, 0, nrevs);
+		memset(sum_ok, 0, nrevs);
+		read_plan_rows(g, steps, upgrade, true, byrev, found, sum_ok);
+	}
 	for (int i = 0; i < steps.n; i++)
 	{
 		int			r = steps.items[i];

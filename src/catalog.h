@@ -17,6 +17,7 @@
 typedef struct PgmStepInfo
 {
 	char	   *sql;
+	int			sql_len;		/* strlen(sql) */
 	int			lock_timeout_ms;	/* -1: not set for this revision */
 	int			statement_timeout_ms;
 	bool		transactional;

@@ -237,7 +237,6 @@ offline(FunctionCallInfo fcinfo, bool upgrade)
 	PgmIdxList	heads;
 	PgmState	st;
 	PgmPlan		plan;
-	char	   *script;
 	text	   *result;
 
 	pgm_catalog_connect(true);
@@ -264,9 +263,8 @@ offline(FunctionCallInfo fcinfo, bool upgrade)
 	}
 	else if (from == NULL)
 		from = describe_heads(g, heads);
-	script = pgm_render_plan(g, &st, &plan, PGM_DEFAULT_SCOPE, from, target);
+	result = pgm_render_plan(g, &st, &plan, PGM_DEFAULT_SCOPE, from, target, outer);
 	MemoryContextSwitchTo(outer);
-	result = cstring_to_text(script);
 	pgm_catalog_finish();
 	PG_RETURN_TEXT_P(result);
 }

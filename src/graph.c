@@ -206,6 +206,34 @@ pgm_graph_lookup(PgmGraph *g, const char *id)
 	return e ? e->idx : -1;
 }
 
+/*
+ * The revision registered with 'seq', or -1.  Rows read in bulk mostly come
+ * in registration order, so the caller passes the index after the last one
+ * found and the common case is one comparison; otherwise a binary search
+ * (revs is in ascending seq).
+ */
+int
+pgm_graph_index_of_seq(PgmGraph *g, int64 seq, int hint)
+{
+	int			lo = 0,
+				hi = g->nrevs - 1;
+
+	if (hint >= 0 && hint < g->nrevs && g->revs[hint].seq == seq)
+		return hint;
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (g->revs[mid].seq == seq)
+			return mid;
+		if (g->revs[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
 int
 pgm_graph_lookup_label(PgmGraph *g, const char *label)
 {

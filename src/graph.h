@@ -55,6 +55,7 @@ typedef struct PgmRevInput
 extern PgmGraph *pgm_graph_build(PgmRevInput *input, int n);
 extern int	pgm_graph_lookup(PgmGraph *g, const char *id);
 extern int	pgm_graph_lookup_label(PgmGraph *g, const char *label);
+extern int	pgm_graph_index_of_seq(PgmGraph *g, int64 seq, int hint);
 
 #define pgm_is_head(g, i)			((g)->revs[i].nchildren == 0)
 #define pgm_is_base(g, i)			((g)->revs[i].nparents == 0)

@@ -9,8 +9,9 @@
 #define PGM_OFFLINE_H
 
 #include "plan.h"
+#include "utils/palloc.h"
 
-extern char *pgm_render_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, const char *scope,
-							 const char *from, const char *target);
+extern text *pgm_render_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, const char *scope,
+							 const char *from, const char *target, MemoryContext result_cxt);
 
 #endif							/* PGM_OFFLINE_H */
