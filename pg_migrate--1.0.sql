@@ -14,8 +14,13 @@
 -- not order two revisions (Alembic uses the order its scripts were loaded).
 CREATE SEQUENCE migrate_revisions_seq;
 
+-- The columns the graph is built from come first, seq among them: a
+-- backend decodes each row only as far as the last column it reads, and
+-- the SQL bodies, which it skips, can be long.
 CREATE TABLE migrate_revisions (
     revision        text PRIMARY KEY,
+    seq             bigint NOT NULL UNIQUE
+                    DEFAULT pg_catalog.nextval('@extschema@.migrate_revisions_seq'::pg_catalog.regclass),
     down_revisions  text[] NOT NULL DEFAULT '{}',   -- empty: a base; several: a merge
     depends_on      text[] NOT NULL DEFAULT '{}',
     branch_labels   text[] NOT NULL DEFAULT '{}',
@@ -29,8 +34,6 @@ CREATE TABLE migrate_revisions (
                                                     -- any transaction block (CALL migrate_apply only)
     registered_by   name NOT NULL DEFAULT CURRENT_USER,
     registered_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    seq             bigint NOT NULL UNIQUE
-                    DEFAULT pg_catalog.nextval('@extschema@.migrate_revisions_seq'::pg_catalog.regclass),
     -- Same rule as the C check (src/identifier.c); kept here too so that
     -- rows restored by pg_dump or typed in by hand obey it.
     CONSTRAINT migrate_revisions_id_chars

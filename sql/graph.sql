@@ -46,6 +46,22 @@ SELECT revision, is_applied, next_revisions FROM migrate_show('catalog');
 SELECT * FROM migrate_show('heads');
 SELECT * FROM migrate_show(NULL);
 
+-- rows that come back out of registration order (an edited row moves to
+-- the end of its page or table) give the same graph and the same scripts
+CREATE TEMP TABLE before_edit AS
+SELECT (SELECT array_agg(revision ORDER BY ordinality) FROM migrate_history() WITH ORDINALITY) AS history,
+       (SELECT array_agg(revision ORDER BY ordinality) FROM migrate_heads() WITH ORDINALITY) AS heads,
+       md5(migrate_upgrade_sql('heads', 'base')) AS upgrade_script,
+       md5(migrate_downgrade_sql('base', 'heads')) AS downgrade_script;
+UPDATE migrate_revisions SET message = message
+WHERE revision = 'eeee0006' OR seq IN (SELECT seq FROM migrate_revisions ORDER BY seq LIMIT 3);
+SELECT array_agg(seq ORDER BY ctid) = array_agg(seq ORDER BY seq) AS stored_in_seq_order FROM migrate_revisions;
+SELECT history = (SELECT array_agg(revision ORDER BY ordinality) FROM migrate_history() WITH ORDINALITY) AS same_history,
+       heads = (SELECT array_agg(revision ORDER BY ordinality) FROM migrate_heads() WITH ORDINALITY) AS same_heads,
+       upgrade_script = md5(migrate_upgrade_sql('heads', 'base')) AS same_upgrade_script,
+       downgrade_script = md5(migrate_downgrade_sql('base', 'heads')) AS same_downgrade_script
+FROM before_edit;
+
 SELECT count(*) FROM migrate_downgrade('base');
 DROP EXTENSION pg_migrate CASCADE;
 

@@ -213,6 +213,109 @@ getarr(HeapTuple tup, TupleDesc desc, int col, int *n)
 }
 
 /*
+ * Copies of the many short strings a graph load decodes (ids, messages,
+ * labels, edges), carved from large blocks instead of one palloc each.
+ */
+typedef struct StringPool
+{
+	MemoryContext cxt;
+	char	   *next;
+	Size		left;
+} StringPool;
+
+#define POOL_BLOCK (64 * 1024)
+
+static void *
+pool_alloc(StringPool *pool, Size size, bool aligned)
+{
+	void	   *out;
+
+	if (aligned)
+	{
+		Size		pad = MAXALIGN(pool->next) - (uintptr_t) pool->next;
+
+		if (pool->next != NULL && pad <= pool->left)
+		{
+			pool->next += pad;
+			pool->left -= pad;
+		}
+		else
+			pool->left = 0;
+	}
+	if (size > pool->left)
+	{
+		Size		block = Max(POOL_BLOCK, size);
+
+		pool->next = MemoryContextAlloc(pool->cxt, block);
+		pool->left = block;
+	}
+	out = pool->next;
+	pool->next += size;
+	pool->left -= size;
+	return out;
+}
+
+static char *
+pool_text(StringPool *pool, Datum d)
+{
+	text	   *t = DatumGetTextPP(d);
+	int			len = VARSIZE_ANY_EXHDR(t);
+	char	   *out = pool_alloc(pool, len + 1, false);
+
+	memcpy(out, VARDATA_ANY(t), len);
+	out[len] = '\0';
+	return out;
+}
+
+/* A text[] as C strings (pgm_array_cstrings(), without its allocations) */
+static char **
+pool_text_array(StringPool *pool, Datum d, int *n)
+{
+	ArrayType  *arr;
+	char	   *p;
+	char	  **out;
+
+	/*
+	 * An empty array (most depends_on and branch_labels) is only its header:
+	 * known by its size, without the copy that aligning a short datum takes.
+	 * It is never compressed or stored out of line.
+	 */
+	if (VARSIZE_ANY_EXHDR(DatumGetPointer(d)) <= sizeof(ArrayType) - VARHDRSZ)
+	{
+		*n = 0;
+		return NULL;
+	}
+	arr = DatumGetArrayTypeP(d);
+	if (ARR_NDIM(arr) > 1 || ARR_HASNULL(arr) || ARR_ELEMTYPE(arr) != TEXTOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("migrate_revisions holds an array that is not a one-dimensional text array without nulls")));
+	*n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	out = pool_alloc(pool, sizeof(char *) * Max(*n, 1), true);
+	/* walked as deconstruct_array() does for text, without its arrays */
+	p = (char *) arr + ARR_OVERHEAD_NONULLS(ARR_NDIM(arr));	/* ARR_DATA_PTR, no null bitmap */
+	for (int i = 0; i < *n; i++)
+	{
+		out[i] = pool_text(pool, PointerGetDatum(p));
+		p = att_addlength_pointer(p, -1, p);
+		p = (char *) att_align_nominal(p, TYPALIGN_INT);
+	}
+	if ((Pointer) arr != DatumGetPointer(d))
+		pfree(arr);
+	return out;
+}
+
+/* Ascending seq, for rows that did not come back in that order */
+static int
+compare_seq(const void *a, const void *b)
+{
+	int64		x = ((const PgmRevInput *) a)->seq;
+	int64		y = ((const PgmRevInput *) b)->seq;
+
+	return (x > y) - (x < y);
+}
+
+/*
  * The whole graph, without the SQL bodies: the read-only functions need
  * only the columns a reader can be granted without seeing any SQL.
  *
@@ -237,6 +340,9 @@ pgm_catalog_load_graph(void)
 	Portal		portal;
 	uint64		n = 0;
 	uint64		cap = 1024;
+	bool		sorted = true;
+	StringPool	kept;
+	StringPool	scratch;
 
 	sql = psprintf("SELECT epoch FROM %s.migrate_epoch", schema_quoted);
 	run(sql, 0, NULL, NULL, NULL, SPI_OK_SELECT);
@@ -255,13 +361,11 @@ pgm_catalog_load_graph(void)
 										  ALLOCSET_DEFAULT_SIZES);
 	else
 		MemoryContextReset(graph_cxt);
+	kept = (StringPool) {graph_cxt};
+	scratch = (StringPool) {CurrentMemoryContext};
 
-	/* empty arrays come back as NULL: most revisions have no labels or depends_on */
-	sql = psprintf("SELECT revision, down_revisions,"
-				   " CASE WHEN pg_catalog.cardinality(depends_on) OPERATOR(pg_catalog.>) 0 THEN depends_on END,"
-				   " CASE WHEN pg_catalog.cardinality(branch_labels) OPERATOR(pg_catalog.>) 0 THEN branch_labels END,"
-				   " message, seq"
-				   " FROM %s.migrate_revisions ORDER BY seq", schema_quoted);
+	sql = psprintf("SELECT revision, seq, down_revisions, depends_on, branch_labels, message"
+				   " FROM %s.migrate_revisions", schema_quoted);
 	plan = SPI_prepare(sql, 0, NULL);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -269,9 +373,11 @@ pgm_catalog_load_graph(void)
 	/*
 	 * Fetched in batches through a cursor, so that only one batch of rows is
 	 * ever materialized, and decoded with one deform per row.  What the
-	 * graph keeps (ids, messages, labels) is decoded straight into the
-	 * cache's context; the edges, which the graph turns into indexes, are
-	 * decoded in the call's memory.
+	 * graph keeps (ids, messages, labels) is copied straight into the
+	 * cache's context; the edges, which the graph turns into indexes, into
+	 * the call's memory.  No ORDER BY: the rows mostly come in seq order
+	 * already (the table is append-mostly), and sorting here when they do
+	 * not is cheaper than an index scan every time.
 	 */
 	in = palloc(sizeof(PgmRevInput) * cap);
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, read_only);
@@ -290,28 +396,29 @@ pgm_catalog_load_graph(void)
 		{
 			Datum		values[6];
 			bool		nulls[6];
+			PgmRevInput *r = &in[n];
 
 			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, values, nulls);
-			in[n].parents = nulls[1] ? NULL : pgm_array_cstrings(values[1], &in[n].nparents);
-			in[n].deps = nulls[2] ? NULL : pgm_array_cstrings(values[2], &in[n].ndeps);
-			if (nulls[1])
-				in[n].nparents = 0;
-			if (nulls[2])
-				in[n].ndeps = 0;
-			in[n].seq = DatumGetInt64(values[5]);
-
-			old = MemoryContextSwitchTo(graph_cxt);
-			in[n].id = TextDatumGetCString(values[0]);
-			in[n].message = nulls[4] ? pstrdup("") : TextDatumGetCString(values[4]);
-			in[n].labels = nulls[3] ? NULL : pgm_array_cstrings(values[3], &in[n].nlabels);
-			if (nulls[3])
-				in[n].nlabels = 0;
-			MemoryContextSwitchTo(old);
+			r->id = pool_text(&kept, values[0]);
+			r->seq = DatumGetInt64(values[1]);
+			if (n > 0 && r->seq < in[n - 1].seq)
+				sorted = false;
+			r->nparents = r->ndeps = r->nlabels = 0;
+			r->parents = r->deps = r->labels = NULL;
+			if (!nulls[2])
+				r->parents = pool_text_array(&scratch, values[2], &r->nparents);
+			if (!nulls[3])
+				r->deps = pool_text_array(&scratch, values[3], &r->ndeps);
+			if (!nulls[4])
+				r->labels = pool_text_array(&kept, values[4], &r->nlabels);
+			r->message = nulls[5] ? "" : pool_text(&kept, values[5]);
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
 	SPI_freeplan(plan);
+	if (!sorted)
+		qsort(in, n, sizeof(PgmRevInput), compare_seq);
 	old = MemoryContextSwitchTo(graph_cxt);
 	g = pgm_graph_build(in, (int) n);
 	MemoryContextSwitchTo(old);
