@@ -43,6 +43,7 @@ typedef struct PgmIdEntry
 #include "lib/simplehash.h"
 
 static int	resolve_edge(PgmGraph *g, const char *from, const char *to, const char *what);
+static PgmIdxList filter_revs(PgmGraph *g, bool heads);
 static void check_acyclic(PgmGraph *g);
 
 /*
@@ -168,6 +169,8 @@ pgm_graph_build(PgmRevInput *input, int n)
 	pfree(ndependents);
 
 	check_acyclic(g);
+	g->heads = filter_revs(g, true);
+	g->bases = filter_revs(g, false);
 	return g;
 }
 
@@ -271,29 +274,46 @@ pgm_graph_lookup_label(PgmGraph *g, const char *label)
 	return e ? e->idx : -1;
 }
 
+/* Heads or bases, listed once when the graph is built */
 static PgmIdxList
 filter_revs(PgmGraph *g, bool heads)
 {
 	PgmIdxList	l;
+	int			n = 0;
 
+	for (int i = 0; i < g->nrevs; i++)
+		if (heads ? pgm_is_head(g, i) : pgm_is_base(g, i))
+			n++;
 	l.n = 0;
-	l.items = palloc(sizeof(int) * Max(g->nrevs, 1));
+	l.items = palloc(sizeof(int) * Max(n, 1));
 	for (int i = 0; i < g->nrevs; i++)
 		if (heads ? pgm_is_head(g, i) : pgm_is_base(g, i))
 			l.items[l.n++] = i;
 	return l;
 }
 
+/* A copy, which the caller may change: the graph itself may be the cached one */
+static PgmIdxList
+copy_list(PgmIdxList l)
+{
+	PgmIdxList	c;
+
+	c.n = l.n;
+	c.items = palloc(sizeof(int) * Max(l.n, 1));
+	memcpy(c.items, l.items, sizeof(int) * l.n);
+	return c;
+}
+
 PgmIdxList
 pgm_graph_heads(PgmGraph *g)
 {
-	return filter_revs(g, true);
+	return copy_list(g->heads);
 }
 
 PgmIdxList
 pgm_graph_bases(PgmGraph *g)
 {
-	return filter_revs(g, false);
+	return copy_list(g->bases);
 }
 
 /*

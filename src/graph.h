@@ -28,6 +28,13 @@ typedef struct PgmRev
 	char	  **labels;			/* branch labels declared on this revision */
 } PgmRev;
 
+/* Lists of graph indexes */
+typedef struct PgmIdxList
+{
+	int			n;
+	int		   *items;
+} PgmIdxList;
+
 struct pgm_idmap_hash;
 
 typedef struct PgmGraph
@@ -36,6 +43,8 @@ typedef struct PgmGraph
 	PgmRev	   *revs;			/* ascending seq */
 	struct pgm_idmap_hash *idmap;	/* id -> index */
 	struct pgm_idmap_hash *labelmap;	/* label -> declaring index */
+	PgmIdxList	heads;			/* no children, in registration order */
+	PgmIdxList	bases;			/* no parents, in registration order */
 } PgmGraph;
 
 /* How one revision arrives from the catalog, before edges are resolved */
@@ -61,13 +70,6 @@ extern int	pgm_graph_index_of_seq(PgmGraph *g, int64 seq, int hint);
 #define pgm_is_base(g, i)			((g)->revs[i].nparents == 0)
 #define pgm_is_branch_point(g, i)	((g)->revs[i].nchildren > 1)
 #define pgm_is_merge(g, i)			((g)->revs[i].nparents > 1)
-
-/* Lists of graph indexes */
-typedef struct PgmIdxList
-{
-	int			n;
-	int		   *items;
-} PgmIdxList;
 
 extern PgmIdxList pgm_graph_heads(PgmGraph *g);
 extern PgmIdxList pgm_graph_bases(PgmGraph *g);
