@@ -2,7 +2,8 @@
 # install the extension, start and stop a throwaway cluster.
 #
 # The cluster runs as the "postgres" OS user when we are root (initdb refuses
-# root); otherwise as ourselves.  Variables a caller may set: PGM_PORT.
+# root); otherwise as ourselves.  Variables a caller may set: PGM_PORT, and
+# PGM_CLUSTER_PARENT (where the cluster's directory is made; default /tmp).
 
 set -euo pipefail
 
@@ -49,7 +50,7 @@ pgm_build() {
 # Start a fresh cluster in a temporary directory; stopped by pgm_stop_cluster.
 # Extra postgresql.conf lines may be passed as arguments.
 pgm_start_cluster() {
-	PGM_DATA=$(mktemp -d /tmp/pg_migrate_cluster.XXXXXX)
+	PGM_DATA=$(mktemp -d "${PGM_CLUSTER_PARENT:-/tmp}/pg_migrate_cluster.XXXXXX")
 	[ "$(id -u)" = 0 ] && chown postgres: "$PGM_DATA"
 	log "starting a throwaway cluster in $PGM_DATA on port $PGM_PORT"
 	as_pg "$PGM_BINDIR/initdb" -D "$PGM_DATA/data" -U postgres -A trust --no-sync >/dev/null

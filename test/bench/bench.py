@@ -538,9 +538,12 @@ def run_chains(contenders, sizes, kinds, runs, budget, errors):
     once = set()        # (key, kind, n) measured once only: a command took longer than the budget
     db = "bench_chain"
     for run in range(runs):
+        # each round starts one contender later, so that no contender always
+        # follows the same neighbour (and the files it just dropped)
+        order = contenders[run % len(contenders):] + contenders[:run % len(contenders)]
         for n in sizes:
             for kind in kinds:
-                for c in contenders:
+                for c in order:
                     if n in skipped[c.key][kind] or (c.key, kind, n) in once:
                         continue
                     smaller = [m for m in results[c.key][kind] if m < n and results[c.key][kind][m]["up"]]
@@ -772,6 +775,17 @@ def targets(sizes, kinds, results, graph, graph_sizes, smoke):
 
 # --------------------------------------------------------------------------
 
+def data_dir_line():
+    """Where the cluster keeps its files, and on what file system."""
+    d = psql_value("SHOW data_directory")
+    try:
+        fs = subprocess.run(["stat", "-f", "-c", "%T", d], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        fs = "unknown file system"
+    return f"{d} ({fs})"
+
+
 def machine_line():
     model = ""
     try:
@@ -871,6 +885,7 @@ def main():
         f"server: PostgreSQL {psql_value('SHOW server_version')}, fsync {psql_value('SHOW fsync')}, "
         f"max_locks_per_transaction {psql_value('SHOW max_locks_per_transaction')}, "
         f"shared_buffers {psql_value('SHOW shared_buffers')}; unix socket {os.environ.get('PGHOST', '')}",
+        f"data directory: {data_dir_line()}",
         f"pg_migrate build: {build_line()}",
     ]
     for line in head:
