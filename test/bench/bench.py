@@ -34,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -106,13 +107,23 @@ class Runner:
         with open(path, "w") as out:
             out.write("$ " + " ".join(cmd) + "\n")
             out.flush()
+            # A timer kills the command at the time limit, and the wait itself
+            # blocks: subprocess.run(timeout=...) polls with sleeps of up to
+            # 50 ms, which rounded every figure up to the next poll.
+            limit = timeout or self.timeout
+            expired = threading.Event()
             t0 = time.perf_counter()
+            p = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=out, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL)
+            timer = threading.Timer(limit, lambda: (expired.set(), p.kill()))
+            timer.start()
             try:
-                p = subprocess.run(cmd, cwd=cwd, env=full_env, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, timeout=timeout or self.timeout)
-            except subprocess.TimeoutExpired:
-                raise Failure(f"{os.path.basename(cmd[0])} timed out after {timeout or self.timeout:.0f} s")
+                p.wait()
+            finally:
+                timer.cancel()
             secs = time.perf_counter() - t0
+            if expired.is_set():
+                raise Failure(f"{os.path.basename(cmd[0])} timed out after {limit:.0f} s")
         if p.returncode != 0:
             raise Failure(f"{' '.join(cmd[:3])} ... exited {p.returncode}:\n{tail(path)}")
         os.unlink(path)
