@@ -181,35 +181,38 @@ pgm_begin_migration(const char *what)
 	(void) pgm_lock_migrations(what, false, pgm_lock_wait_timeout, false);
 }
 
-/* A downgrade through an irreversible revision fails before anything runs */
+/*
+ * A downgrade through an irreversible revision (no downgrade SQL: infos
+ * from pgm_catalog_plan_infos) fails before anything runs, at the first
+ * such step in plan order.
+ */
 void
-pgm_check_reversible(PgmGraph *g, PgmPlan *plan)
+pgm_check_reversible(PgmGraph *g, PgmPlan *plan, PgmStepInfo *infos)
 {
-	const char *id;
-
 	if (plan->upgrade)
 		return;
-	id = pgm_catalog_first_irreversible(g, plan->steps);
-	if (id)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot downgrade through irreversible revision \"%s\"", id),
-				 errdetail("The revision was registered without downgrade SQL. Nothing was changed."),
-				 errhint("Choose a downgrade target above it, or use migrate_stamp() after reverting by hand.")));
+	for (int i = 0; i < plan->steps.n; i++)
+		if (infos[i].sql == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot downgrade through irreversible revision \"%s\"",
+							g->revs[plan->steps.items[i]].id),
+					 errdetail("The revision was registered without downgrade SQL. Nothing was changed."),
+					 errhint("Choose a downgrade target above it, or use migrate_stamp() after reverting by hand.")));
 }
 
 /* A plan run inside one transaction cannot hold a non-transactional step */
 void
-pgm_check_transactional(PgmGraph *g, PgmPlan *plan, const char *what)
+pgm_check_transactional(PgmGraph *g, PgmPlan *plan, PgmStepInfo *infos, const char *what)
 {
-	const char *id = pgm_catalog_first_nontransactional(g, plan->steps);
-
-	if (id)
-		ereport(ERROR,
-				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
-				 errmsg("revision \"%s\" is non-transactional and cannot run in %s", id, what),
-				 errdetail("It was registered with transactional => false: its statements must run outside any transaction block. Nothing was changed."),
-				 errhint("Apply it with CALL migrate_apply(...) outside a transaction block.")));
+	for (int i = 0; i < plan->steps.n; i++)
+		if (!infos[i].transactional)
+			ereport(ERROR,
+					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+					 errmsg("revision \"%s\" is non-transactional and cannot run in %s",
+							g->revs[plan->steps.items[i]].id, what),
+					 errdetail("It was registered with transactional => false: its statements must run outside any transaction block. Nothing was changed."),
+					 errhint("Apply it with CALL migrate_apply(...) outside a transaction block.")));
 }
 
 void
@@ -246,10 +249,6 @@ pgm_commit(void)
 	pgm_catalog_after_commit();
 }
 
-/*
- * Run every step of the plan.  The 'applying' flag is cleared on the way
- * out whether the steps succeed or not (the error itself propagates).
- */
 /* The net change of a function-mode run to migrate_version, written once */
 static void
 write_net_change(PgmGraph *g, PgmState *st, PgmRun *run)
@@ -284,15 +283,15 @@ run_steps(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmRun *run, PgmStepInfo *in
 }
 
 /*
- * Run every step of the plan.  In function mode without retries, all steps
- * share one subtransaction, caught once for the run (see PgmRun).  The
+ * Run every step of the plan, whose SQL and settings 'infos' holds (from
+ * pgm_catalog_plan_infos, read once before the checks above).  In function
+ * mode without retries, all steps share one subtransaction, caught once for the run (see PgmRun).  The
  * 'applying' flag is cleared on the way out whether the steps succeed or
  * not (the error itself propagates).
  */
 void
-pgm_apply_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmRun *run)
+pgm_apply_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmStepInfo *infos, PgmRun *run)
 {
-	PgmStepInfo *infos = pgm_catalog_plan_infos(g, plan->steps, plan->upgrade);
 	int			retries = run->lock_retries >= 0 ? run->lock_retries : pgm_lock_retries;
 
 	run->nsteps = plan->steps.n;

@@ -11,6 +11,7 @@
 
 #include "datatype/timestamp.h"
 
+#include "catalog.h"
 #include "plan.h"
 #include "srf_util.h"
 
@@ -48,11 +49,13 @@ extern void pgm_require_read_committed(const char *what);
 extern void pgm_begin_migration(const char *what);
 extern bool pgm_lock_migrations(const char *what, bool session, int wait_ms, bool skip_if_locked);
 extern void pgm_unlock_migrations(void);
-extern void pgm_check_reversible(PgmGraph *g, PgmPlan *plan);
-extern void pgm_check_transactional(PgmGraph *g, PgmPlan *plan, const char *what);
+extern void pgm_check_reversible(PgmGraph *g, PgmPlan *plan, PgmStepInfo *infos);
+extern void pgm_check_transactional(PgmGraph *g, PgmPlan *plan, PgmStepInfo *infos,
+									const char *what);
 extern void pgm_run_init(PgmRun *run, const char *scope, bool commit_each, PgmSrf *out);
 extern void pgm_commit(void);
-extern void pgm_apply_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmRun *run);
+extern void pgm_apply_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmStepInfo *infos,
+						   PgmRun *run);
 extern void pgm_write_head_change(PgmGraph *g, PgmHeadChange *ch, const char *scope);
 extern void pgm_set_applying(bool on);
 

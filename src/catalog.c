@@ -572,45 +572,6 @@ pgm_catalog_insert_revision(const PgmRevisionRow *row)
 	return SPI_processed == 1;
 }
 
-/*
- * The first revision of 'revs' (in plan order) whose catalog row matches
- * 'condition' (a fixed SQL predicate over migrate_revisions' columns)
- */
-static const char *
-first_matching(PgmGraph *g, PgmIdxList revs, const char *condition)
-{
-	char	   *sql = psprintf("SELECT revision FROM %s.migrate_revisions"
-							   " WHERE %s AND revision OPERATOR(pg_catalog.=) ANY ($1)",
-							   schema_quoted, condition);
-	Oid			types[1] = {TEXTARRAYOID};
-	Datum		values[1];
-	char	  **ids = palloc(sizeof(char *) * Max(revs.n, 1));
-	bool	   *matches;
-
-	if (revs.n == 0)
-		return NULL;
-	for (int i = 0; i < revs.n; i++)
-		ids[i] = g->revs[revs.items[i]].id;
-	values[0] = pgm_text_array(ids, revs.n);
-	run(sql, 1, types, values, NULL, SPI_OK_SELECT);
-	if (SPI_processed == 0)
-		return NULL;
-	matches = palloc0(Max(g->nrevs, 1));
-	for (uint64 i = 0; i < SPI_processed; i++)
-		matches[pgm_graph_lookup(g, getstr(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1))] = true;
-	for (int i = 0; i < revs.n; i++)
-		if (matches[revs.items[i]])
-			return g->revs[revs.items[i]].id;
-	return NULL;
-}
-
-/* The first revision of 'revs' that has no downgrade SQL */
-const char *
-pgm_catalog_first_irreversible(PgmGraph *g, PgmIdxList revs)
-{
-	return first_matching(g, revs, "downgrade_sql IS NULL");
-}
-
 /* Did this row version pass before (see VerifiedVersion)? */
 static bool
 plan_verified(PgmGraph *g, PgmIdxList steps)
@@ -745,8 +706,11 @@ all_ok(PgmIdxList steps, const bool *found, const bool *sum_ok)
 /*
  * The SQL and settings of a whole plan's steps, in plan order, after
  * checking that each stored checksum still matches the stored SQL (a
- * migration edited in place in the catalog must not run): a mismatch or a
- * missing downgrade anywhere in the plan fails before the first step runs.
+ * migration edited in place in the catalog must not run): a mismatch
+ * anywhere in the plan fails before the first step runs.  A downgrade step
+ * without SQL comes back with sql NULL, for pgm_check_reversible(); the
+ * same infos tell pgm_check_transactional() which steps are not
+ * transactional, so a run reads its plan's rows once.
  * The timeouts come back in milliseconds, rounded up so that a positive
  * interval never becomes "no timeout".  Revisions never change once
  * registered, so what is read here stays true for the whole run.
@@ -787,23 +751,12 @@ pgm_catalog_plan_infos(PgmGraph *g, PgmIdxList steps, bool upgrade)
 					 errmsg("checksum mismatch for revision \"%s\"", g->revs[r].id),
 					 errdetail("The SQL stored for this revision was changed after it was registered. Nothing was changed."),
 					 errhint("Registered migrations must not be edited; register a new revision instead.")));
-		if (byrev[r].sql == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("revision \"%s\" is irreversible", g->revs[r].id)));
 		infos[i] = byrev[r];
 	}
 	pfree(byrev);
 	pfree(found);
 	pfree(sum_ok);
 	return infos;
-}
-
-/* The first revision of 'revs' marked non-transactional */
-const char *
-pgm_catalog_first_nontransactional(PgmGraph *g, PgmIdxList revs)
-{
-	return first_matching(g, revs, "NOT transactional");
 }
 
 /* A new run id: one per call, shared by the call's log rows */

@@ -60,9 +60,7 @@ extern bool pgm_catalog_revision_exists(const char *id);
 extern char *pgm_catalog_label_owner(const char *label);
 extern bool pgm_catalog_fetch_revision(const char *id, PgmRevisionRow *row);
 extern bool pgm_catalog_insert_revision(const PgmRevisionRow *row);
-extern const char *pgm_catalog_first_irreversible(PgmGraph *g, PgmIdxList revs);
 extern PgmStepInfo *pgm_catalog_plan_infos(PgmGraph *g, PgmIdxList steps, bool upgrade);
-extern const char *pgm_catalog_first_nontransactional(PgmGraph *g, PgmIdxList revs);
 extern int64 pgm_catalog_new_run(void);
 extern char *pgm_catalog_describe_sessions(const int *pids, int n);
 

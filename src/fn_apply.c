@@ -71,6 +71,7 @@ pgm_apply(PG_FUNCTION_ARGS)
 	PgmState	st;
 	PgmTarget	t;
 	PgmPlan		plan;
+	PgmStepInfo *infos;
 
 	pgm_refuse_reentry("migrate_apply()");
 	if (atomic && !single)
@@ -119,9 +120,10 @@ pgm_apply(PG_FUNCTION_ARGS)
 				 errdetail("Target \"%s\" needs no step.", target)));
 	else
 	{
-		pgm_check_reversible(g, &plan);
+		infos = pgm_catalog_plan_infos(g, plan.steps, plan.upgrade);
+		pgm_check_reversible(g, &plan, infos);
 		if (single)
-			pgm_check_transactional(g, &plan, "a single transaction");
+			pgm_check_transactional(g, &plan, infos, "a single transaction");
 		pgm_run_init(&run, PGM_DEFAULT_SCOPE, !single, NULL);
 		run.lock_timeout_ms = pgm_arg_interval_ms(fcinfo, 5, "lock_timeout");
 		run.statement_timeout_ms = pgm_arg_interval_ms(fcinfo, 6, "statement_timeout");
@@ -130,7 +132,7 @@ pgm_apply(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("lock_retries must not be negative")));
-		pgm_apply_plan(g, &st, &plan, &run);
+		pgm_apply_plan(g, &st, &plan, infos, &run);
 		ereport(NOTICE,
 				(errmsg("%s %d revision%s", downgrade ? "downgraded" : "applied", plan.steps.n,
 						plan.steps.n == 1 ? "" : "s")));

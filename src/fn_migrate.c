@@ -69,11 +69,12 @@ migrate(FunctionCallInfo fcinfo, bool upgrade)
 	else
 	{
 		PgmRun		run;
+		PgmStepInfo *infos = pgm_catalog_plan_infos(g, plan.steps, plan.upgrade);
 
-		pgm_check_reversible(g, &plan);
-		pgm_check_transactional(g, &plan, what);
+		pgm_check_reversible(g, &plan, infos);
+		pgm_check_transactional(g, &plan, infos, what);
 		pgm_run_init(&run, PGM_DEFAULT_SCOPE, false, &out);
-		pgm_apply_plan(g, &st, &plan, &run);
+		pgm_apply_plan(g, &st, &plan, infos, &run);
 	}
 	pgm_catalog_finish();
 	return (Datum) 0;
@@ -237,6 +238,7 @@ offline(FunctionCallInfo fcinfo, bool upgrade)
 	PgmIdxList	heads;
 	PgmState	st;
 	PgmPlan		plan;
+	PgmStepInfo *infos;
 	text	   *result;
 
 	pgm_catalog_connect(true);
@@ -255,15 +257,11 @@ offline(FunctionCallInfo fcinfo, bool upgrade)
 	}
 	st = pgm_state_from_heads(g, heads);
 	plan = make_plan(g, &st, target, heads, upgrade);
-	if (!upgrade)
-	{
-		pgm_check_reversible(g, &plan);
-		if (from == NULL)
-			from = describe_heads(g, heads);
-	}
-	else if (from == NULL)
+	infos = pgm_catalog_plan_infos(g, plan.steps, plan.upgrade);
+	pgm_check_reversible(g, &plan, infos);
+	if (from == NULL)
 		from = describe_heads(g, heads);
-	result = pgm_render_plan(g, &st, &plan, PGM_DEFAULT_SCOPE, from, target, outer);
+	result = pgm_render_plan(g, &st, &plan, infos, PGM_DEFAULT_SCOPE, from, target, outer);
 	MemoryContextSwitchTo(outer);
 	pgm_catalog_finish();
 	PG_RETURN_TEXT_P(result);

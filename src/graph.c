@@ -444,29 +444,12 @@ bool *
 pgm_graph_lineage(PgmGraph *g, int rev)
 {
 	bool	   *mark = palloc0(Max(g->nrevs, 1));
-	int		   *stack = palloc(sizeof(int) * Max(g->nrevs, 1));
+	PgmRev	   *r = &g->revs[rev];
 
-	for (int dir = 0; dir < 2; dir++)
-	{
-		int			sp = 0;
-
-		stack[sp++] = rev;
-		while (sp > 0)
-		{
-			PgmRev	   *r = &g->revs[stack[--sp]];
-			int			n = dir == 0 ? r->nparents : r->nchildren;
-			int		   *e = dir == 0 ? r->parents : r->children;
-
-			for (int k = 0; k < n; k++)
-				if (!mark[e[k]])
-				{
-					mark[e[k]] = true;
-					stack[sp++] = e[k];
-				}
-		}
-	}
+	/* ancestors and descendants of a revision never overlap in a DAG */
+	closure(g, r->parents, r->nparents, mark, true, false);
+	closure(g, r->children, r->nchildren, mark, false, false);
 	mark[rev] = true;
-	pfree(stack);
 	return mark;
 }
 

@@ -115,20 +115,20 @@ estimate_size(PgmGraph *g, PgmPlan *plan, PgmStepInfo *infos, VersionLines *vl)
 }
 
 /*
- * The script, as a text datum allocated in 'result_cxt' (the caller's, so
- * that nothing as long as the script is copied again on the way out).
+ * The script of a plan whose steps' SQL 'infos' holds, as a text datum
+ * allocated in 'result_cxt' (the caller's, so that nothing as long as the
+ * script is copied again on the way out).
  */
 text *
-pgm_render_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, const char *scope,
-				const char *from, const char *target, MemoryContext result_cxt)
+pgm_render_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmStepInfo *infos,
+				const char *scope, const char *from, const char *target,
+				MemoryContext result_cxt)
 {
 	StringInfoData s;
-	PgmStepInfo *infos;
 	const char *nsp = pgm_catalog_schema();
 	VersionLines vl;
 	MemoryContext old;
 
-	infos = pgm_catalog_plan_infos(g, plan->steps, plan->upgrade);
 	init_version_lines(&vl, nsp, quote_literal_cstr(scope));
 
 	/* the buffer lives in result_cxt; appends grow it there */

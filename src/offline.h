@@ -8,10 +8,12 @@
 #ifndef PGM_OFFLINE_H
 #define PGM_OFFLINE_H
 
+#include "catalog.h"
 #include "plan.h"
 #include "utils/palloc.h"
 
-extern text *pgm_render_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, const char *scope,
-							 const char *from, const char *target, MemoryContext result_cxt);
+extern text *pgm_render_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmStepInfo *infos,
+							 const char *scope, const char *from, const char *target,
+							 MemoryContext result_cxt);
 
 #endif							/* PGM_OFFLINE_H */
