@@ -9,7 +9,7 @@ CREATE TABLE legacy.alembic_version (version_num varchar(32) NOT NULL PRIMARY KE
 INSERT INTO legacy.alembic_version VALUES ('bbbb0004'), ('ffff0002');
 SELECT * FROM migrate_adopt_alembic('legacy.alembic_version');
 SELECT * FROM migrate_current();
-SELECT revision, direction FROM migrate_log ORDER BY id;
+SELECT revision, direction FROM pgmigrate.migrate_log ORDER BY id;
 -- nothing ran
 SELECT * FROM applied_tables;
 -- an unregistered version is refused, and nothing changes
@@ -39,6 +39,30 @@ SELECT count(*) FROM migrate_downgrade('base');
 SELECT count(*) FROM legacy.alembic_version;
 SET pg_migrate.alembic_version_table = 'legacy.nope';
 SELECT count(*) FROM migrate_upgrade('aaaa0001');
+RESET pg_migrate.alembic_version_table;
+
+-- an unqualified name resolves under the caller's search_path in every
+-- function that writes the version state (1.0's migrate_stamp resolved it
+-- under its own pinned search_path and failed with 42P01)
+SET search_path = legacy, public;
+SET pg_migrate.alembic_version_table = 'alembic_version';
+SELECT * FROM migrate_stamp('aaaa0002');
+SELECT version_num FROM legacy.alembic_version ORDER BY 1;
+SELECT revision, direction FROM migrate_upgrade('bbbb0003');
+SELECT version_num FROM legacy.alembic_version ORDER BY 1;
+SELECT revision, direction FROM migrate_downgrade('aaaa0002');
+SELECT version_num FROM legacy.alembic_version ORDER BY 1;
+CALL migrate_apply('cccc0003');
+SELECT version_num FROM legacy.alembic_version ORDER BY 1;
+CALL migrate_apply('aaaa0002', downgrade => true);
+SELECT version_num FROM legacy.alembic_version ORDER BY 1;
+SELECT * FROM migrate_adopt_alembic();
+SELECT version_num FROM legacy.alembic_version ORDER BY 1;
+SELECT * FROM migrate_stamp('base');
+SELECT count(*) FROM legacy.alembic_version;
+-- and is not found where the caller would not find it
+RESET search_path;
+SELECT * FROM migrate_stamp('aaaa0002');
 RESET pg_migrate.alembic_version_table;
 
 DROP EXTENSION pg_migrate CASCADE;

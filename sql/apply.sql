@@ -10,13 +10,13 @@ CALL migrate_apply('gggg0007');
 SELECT * FROM migrate_current();
 SELECT * FROM applied_tables;
 SELECT revision, attempt, outcome, sqlstate, error_message, txid IS NOT NULL AS committed
-FROM migrate_log ORDER BY id;
+FROM pgmigrate.migrate_log ORDER BY id;
 -- one run id for the whole call
-SELECT count(DISTINCT run_id) AS runs, count(DISTINCT txid) AS transactions FROM migrate_log;
+SELECT count(DISTINCT run_id) AS runs, count(DISTINCT txid) AS transactions FROM pgmigrate.migrate_log;
 
 -- the next run resumes where it stopped (and fails again at the same step)
 CALL migrate_apply('gggg0007');
-SELECT revision, attempt, outcome FROM migrate_log ORDER BY id DESC LIMIT 1;
+SELECT revision, attempt, outcome FROM pgmigrate.migrate_log ORDER BY id DESC LIMIT 1;
 CALL migrate_apply('heads');
 SELECT * FROM migrate_current();
 
@@ -38,7 +38,7 @@ ROLLBACK;
 -- single_transaction outside a block: all steps or none
 CALL migrate_apply('gggg0007', single_transaction => true);
 SELECT * FROM migrate_current();
-SELECT revision, outcome FROM migrate_log ORDER BY id DESC LIMIT 1;
+SELECT revision, outcome FROM pgmigrate.migrate_log ORDER BY id DESC LIMIT 1;
 
 -- bad arguments
 CALL migrate_apply(NULL);
@@ -65,14 +65,14 @@ SELECT * FROM migrate_upgrade('hhhh0007');
 CALL migrate_apply('hhhh0007', single_transaction => true);
 CALL migrate_apply('hhhh0007');
 SELECT indexrelid::regclass, indisvalid FROM pg_index WHERE indrelid = 't_eeee0006'::regclass;
-SELECT revision, outcome FROM migrate_log ORDER BY id DESC LIMIT 1;
+SELECT revision, outcome FROM pgmigrate.migrate_log ORDER BY id DESC LIMIT 1;
 CALL migrate_apply('eeee0006', downgrade => true);
 SELECT count(*) FROM pg_index WHERE indrelid = 't_eeee0006'::regclass;
 -- a failing non-transactional step reports the error of its statement
 SELECT migrate_revision('jjjj0007', 'eeee0006', 'VACUUM no_such_table', NULL, 'vacuums nothing',
                         transactional => false);
 CALL migrate_apply('jjjj0007');
-SELECT revision, outcome, sqlstate, error_message FROM migrate_log ORDER BY id DESC LIMIT 1;
+SELECT revision, outcome, sqlstate, error_message FROM pgmigrate.migrate_log ORDER BY id DESC LIMIT 1;
 
 -- per-revision timeouts are part of the revision, compared on re-registration
 SELECT migrate_revision('kkkk0007', 'eeee0006', 'SELECT pg_sleep(0.3)', 'SELECT 1', 'slow',
@@ -82,12 +82,12 @@ SELECT migrate_revision('kkkk0007', 'eeee0006', 'SELECT pg_sleep(0.3)', 'SELECT 
 SELECT migrate_revision('kkkk0007', 'eeee0006', 'SELECT pg_sleep(0.3)', 'SELECT 1', 'slow',
                         statement_timeout => '200ms', lock_timeout => '1s');
 SELECT migrate_revision('kkkk0008', 'eeee0006', 'SELECT 1', NULL, 'x', statement_timeout => '-1s');
-SELECT lock_timeout, statement_timeout, transactional FROM migrate_revisions WHERE revision = 'kkkk0007';
+SELECT lock_timeout, statement_timeout, transactional FROM pgmigrate.migrate_revisions WHERE revision = 'kkkk0007';
 -- the revision's statement_timeout applies around its SQL only
 CALL migrate_apply('kkkk0007');
-SELECT revision, outcome, sqlstate, error_message FROM migrate_log ORDER BY id DESC LIMIT 1;
+SELECT revision, outcome, sqlstate, error_message FROM pgmigrate.migrate_log ORDER BY id DESC LIMIT 1;
 SHOW statement_timeout;
-SELECT revision, outcome FROM migrate_log ORDER BY id DESC LIMIT 1;
+SELECT revision, outcome FROM pgmigrate.migrate_log ORDER BY id DESC LIMIT 1;
 -- a run's timeout applies where the revision sets none, and so does the setting
 SELECT migrate_revision('llll0007', 'eeee0006', 'SELECT pg_sleep(0.3)', 'SELECT 1', 'slow too');
 CALL migrate_apply('llll0007', statement_timeout => '50ms');
@@ -99,7 +99,7 @@ SET statement_timeout = '100ms';
 SELECT count(*) FROM migrate_upgrade('llll0007');
 RESET statement_timeout;
 SELECT count(*) FROM migrate_upgrade('llll0007');
-SELECT revision, attempt, outcome, sqlstate FROM migrate_log WHERE revision = 'llll0007' ORDER BY id;
+SELECT revision, attempt, outcome, sqlstate FROM pgmigrate.migrate_log WHERE revision = 'llll0007' ORDER BY id;
 
 -- scheduling needs pg_cron in this database
 SELECT migrate_schedule('migrate', '*/5 * * * *');

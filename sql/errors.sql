@@ -38,24 +38,24 @@ SELECT revision, direction FROM migrate_downgrade('base');
 
 -- a damaged catalog: a cycle typed in by hand
 BEGIN;
-UPDATE migrate_revisions SET down_revisions = '{aaaa0002}' WHERE revision = 'aaaa0001';
+UPDATE pgmigrate.migrate_revisions SET down_revisions = '{aaaa0002}' WHERE revision = 'aaaa0001';
 SELECT * FROM migrate_heads();
 ROLLBACK;
 -- a parent that does not exist
 BEGIN;
-UPDATE migrate_revisions SET down_revisions = '{gone}' WHERE revision = 'aaaa0002';
+UPDATE pgmigrate.migrate_revisions SET down_revisions = '{gone}' WHERE revision = 'aaaa0002';
 SELECT * FROM migrate_current();
 ROLLBACK;
 -- a label declared twice
 BEGIN;
-UPDATE migrate_revisions SET branch_labels = '{billing}' WHERE revision = 'cccc0003';
+UPDATE pgmigrate.migrate_revisions SET branch_labels = '{billing}' WHERE revision = 'cccc0003';
 SELECT migrate_resolve('billing@head');
 ROLLBACK;
 -- ids that break the rules cannot be typed in either
 \set VERBOSITY terse
-INSERT INTO migrate_revisions (revision, upgrade_sql, checksum) VALUES ('bad-id', '', '');
+INSERT INTO pgmigrate.migrate_revisions (revision, upgrade_sql, checksum) VALUES ('bad-id', '', '');
 -- the version state refers to registered revisions only
-INSERT INTO migrate_version (revision) VALUES ('unregistered');
+INSERT INTO pgmigrate.migrate_version (revision) VALUES ('unregistered');
 \set VERBOSITY default
 -- everything still works afterwards
 SELECT * FROM migrate_heads();

@@ -53,9 +53,9 @@ SELECT (SELECT array_agg(revision ORDER BY ordinality) FROM migrate_history() WI
        (SELECT array_agg(revision ORDER BY ordinality) FROM migrate_heads() WITH ORDINALITY) AS heads,
        md5(migrate_upgrade_sql('heads', 'base')) AS upgrade_script,
        md5(migrate_downgrade_sql('base', 'heads')) AS downgrade_script;
-UPDATE migrate_revisions SET message = message
-WHERE revision = 'eeee0006' OR seq IN (SELECT seq FROM migrate_revisions ORDER BY seq LIMIT 3);
-SELECT array_agg(seq ORDER BY ctid) = array_agg(seq ORDER BY seq) AS stored_in_seq_order FROM migrate_revisions;
+UPDATE pgmigrate.migrate_revisions SET message = message
+WHERE revision = 'eeee0006' OR seq IN (SELECT seq FROM pgmigrate.migrate_revisions ORDER BY seq LIMIT 3);
+SELECT array_agg(seq ORDER BY ctid) = array_agg(seq ORDER BY seq) AS stored_in_seq_order FROM pgmigrate.migrate_revisions;
 SELECT history = (SELECT array_agg(revision ORDER BY ordinality) FROM migrate_history() WITH ORDINALITY) AS same_history,
        heads = (SELECT array_agg(revision ORDER BY ordinality) FROM migrate_heads() WITH ORDINALITY) AS same_heads,
        upgrade_script = md5(migrate_upgrade_sql('heads', 'base')) AS same_upgrade_script,
@@ -84,19 +84,19 @@ SELECT revision FROM migrate_heads();
 ROLLBACK TO SAVEPOINT s;
 SELECT revision FROM migrate_heads();
 COMMIT;
-UPDATE migrate_revisions SET down_revisions = '{}' WHERE revision = 'cache02';
+UPDATE pgmigrate.migrate_revisions SET down_revisions = '{}' WHERE revision = 'cache02';
 SELECT revision FROM migrate_bases();
-UPDATE migrate_revisions SET message = 'edited' WHERE revision = 'cache02';
+UPDATE pgmigrate.migrate_revisions SET message = 'edited' WHERE revision = 'cache02';
 SELECT revision, message FROM migrate_heads();
-DELETE FROM migrate_revisions WHERE revision = 'cache02';
+DELETE FROM pgmigrate.migrate_revisions WHERE revision = 'cache02';
 SELECT revision FROM migrate_heads();
 -- changes applied as a replica (logical replication) move the epoch too
 SET session_replication_role = replica;
-INSERT INTO migrate_revisions (revision, down_revisions, upgrade_sql, checksum)
+INSERT INTO pgmigrate.migrate_revisions (revision, down_revisions, upgrade_sql, checksum)
 VALUES ('cache04', '{cache01}', 'SELECT 1', migrate_checksum('SELECT 1', NULL));
 RESET session_replication_role;
 SELECT revision FROM migrate_heads();
-TRUNCATE migrate_revisions CASCADE;
+TRUNCATE pgmigrate.migrate_revisions CASCADE;
 SELECT revision FROM migrate_heads();
 DROP EXTENSION pg_migrate;
 CREATE EXTENSION pg_migrate;

@@ -18,18 +18,20 @@ GRANT EXECUTE ON FUNCTION
     migrate_upgrade_sql(text, text), migrate_downgrade_sql(text, text),
     migrate_show(text)
     TO regress_migrator;
-GRANT SELECT, INSERT ON migrate_revisions TO regress_migrator;
-GRANT SELECT, INSERT, DELETE ON migrate_version TO regress_migrator;
-GRANT SELECT, INSERT ON migrate_log TO regress_migrator;
-GRANT SELECT, UPDATE ON migrate_epoch TO regress_migrator;
-GRANT USAGE ON SEQUENCE migrate_revisions_seq, migrate_log_seq, migrate_epoch_seq, migrate_run_seq TO regress_migrator;
+-- the catalog's schema first: without USAGE no grant on its tables reaches
+GRANT USAGE ON SCHEMA pgmigrate TO regress_migrator, regress_reader;
+GRANT SELECT, INSERT ON pgmigrate.migrate_revisions TO regress_migrator;
+GRANT SELECT, INSERT, DELETE ON pgmigrate.migrate_version TO regress_migrator;
+GRANT SELECT, INSERT ON pgmigrate.migrate_log TO regress_migrator;
+GRANT SELECT, UPDATE ON pgmigrate.migrate_epoch TO regress_migrator;
+GRANT USAGE ON SEQUENCE pgmigrate.migrate_revisions_seq, pgmigrate.migrate_log_seq, pgmigrate.migrate_epoch_seq, pgmigrate.migrate_run_seq TO regress_migrator;
 GRANT EXECUTE ON PROCEDURE migrate_apply(text, boolean, boolean, boolean, interval, interval, interval, integer) TO regress_migrator;
 GRANT CREATE ON SCHEMA public TO regress_migrator;
 
 -- the read-only role: the columns without SQL bodies
 GRANT SELECT (revision, down_revisions, depends_on, branch_labels, message, seq)
-    ON migrate_revisions TO regress_reader;
-GRANT SELECT ON migrate_version, migrate_epoch TO regress_reader;
+    ON pgmigrate.migrate_revisions TO regress_reader;
+GRANT SELECT ON pgmigrate.migrate_version, pgmigrate.migrate_epoch TO regress_reader;
 
 -- PUBLIC can call nothing that changes state or shows SQL
 SET ROLE regress_nobody;
@@ -45,7 +47,7 @@ SELECT migrate_downgrade_sql('base');
 -- the readers are callable but the tables are not readable
 SELECT * FROM migrate_heads();
 SELECT * FROM migrate_current();
-SELECT * FROM migrate_revisions;
+SELECT * FROM pgmigrate.migrate_revisions;
 RESET ROLE;
 
 -- the reader sees the graph and the state, never the SQL
@@ -55,7 +57,7 @@ SELECT * FROM migrate_current();
 SELECT revision FROM migrate_history() LIMIT 3;
 SELECT migrate_resolve('billing@head');
 SELECT * FROM migrate_branches();
-SELECT upgrade_sql FROM migrate_revisions;
+SELECT upgrade_sql FROM pgmigrate.migrate_revisions;
 SELECT migrate_show('aaaa0001');
 SELECT migrate_upgrade('heads');
 RESET ROLE;
@@ -68,8 +70,8 @@ SELECT migrate_stamp('eeee0006');
 SELECT revision FROM migrate_show('aaaa0001');
 SELECT migrate_revision('zzzz0001', 'eeee0006', 'SELECT 1', 'SELECT 1', 'by the migrator');
 SELECT migrate_new('also by the migrator', 'SELECT 1', 'SELECT 1', head => 'zzzz0001') IS NOT NULL AS registered;
-SELECT registered_by FROM migrate_revisions WHERE revision = 'zzzz0001';
-SELECT DISTINCT role FROM migrate_log;
+SELECT registered_by FROM pgmigrate.migrate_revisions WHERE revision = 'zzzz0001';
+SELECT DISTINCT role FROM pgmigrate.migrate_log;
 -- a migration touching what the migrator may not touch fails as the migrator
 RESET ROLE;
 CREATE TABLE owned_by_superuser (id int);
@@ -77,8 +79,8 @@ SET ROLE regress_migrator;
 SELECT migrate_revision('zzzz0002', 'zzzz0001', 'DROP TABLE owned_by_superuser', NULL, 'not allowed');
 SELECT revision FROM migrate_upgrade('zzzz0002');
 -- the catalog is append-only for it
-DELETE FROM migrate_revisions;
-UPDATE migrate_log SET direction = 'upgrade';
+DELETE FROM pgmigrate.migrate_revisions;
+UPDATE pgmigrate.migrate_log SET direction = 'upgrade';
 RESET ROLE;
 
 SELECT count(*) FROM migrate_stamp('base');

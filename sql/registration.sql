@@ -9,17 +9,17 @@ SELECT migrate_revision('c3c3', ARRAY['a1b2c3d4e5f6'], 'CREATE TABLE tags (id in
 
 SELECT revision, down_revisions, depends_on, branch_labels, message,
        downgrade_sql IS NULL AS irreversible, length(checksum) AS checksum_len, registered_by
-FROM migrate_revisions ORDER BY seq;
+FROM pgmigrate.migrate_revisions ORDER BY seq;
 
 -- the checksum is the documented function of the SQL
-SELECT count(*) AS checksums_ok FROM migrate_revisions
+SELECT count(*) AS checksums_ok FROM pgmigrate.migrate_revisions
 WHERE checksum = migrate_checksum(upgrade_sql, downgrade_sql);
 
 -- idempotent: the same revision with the same content is a no-op
 SELECT migrate_revision('b2b2', 'a1b2c3d4e5f6', 'CREATE TABLE posts (id int)', 'DROP TABLE posts', 'add posts');
 SELECT migrate_revision('c3c3', ARRAY['a1b2c3d4e5f6'], 'CREATE TABLE tags (id int)', NULL, 'add tags',
                         branch_labels => '{tagging}', depends_on => '{b2b2}');
-SELECT count(*) FROM migrate_revisions;
+SELECT count(*) FROM pgmigrate.migrate_revisions;
 
 -- with different content, an error naming the fields
 SELECT migrate_revision('b2b2', 'a1b2c3d4e5f6', 'CREATE TABLE posts (id bigint)', 'DROP TABLE posts', 'add posts');
@@ -62,7 +62,7 @@ SELECT migrate_revision(NULL, NULL, 'SELECT 1');
 SELECT migrate_revision('d4d4', 'c3c3', NULL);
 SELECT migrate_revision('d4d4', 'c3c3', 'SELECT 1', NULL, NULL);
 -- nothing above was registered
-SELECT count(*) FROM migrate_revisions;
+SELECT count(*) FROM pgmigrate.migrate_revisions;
 
 -- registration reads the catalog after its lock: READ COMMITTED only
 BEGIN ISOLATION LEVEL REPEATABLE READ;
@@ -78,16 +78,16 @@ ROLLBACK;
 -- huge SQL and odd unicode in bodies and messages are fine
 SELECT migrate_revision('e5e5', 'c3c3', 'SELECT 1 /* ' || repeat('é', 100000) || ' */', NULL,
                         E'emoji \u263a and a ''quote''; and a semicolon');
-SELECT length(upgrade_sql), message FROM migrate_revisions WHERE revision = 'e5e5';
+SELECT length(upgrade_sql), message FROM pgmigrate.migrate_revisions WHERE revision = 'e5e5';
 
 -- migrate_new: a 12-hex id on top of the single head
 DROP EXTENSION pg_migrate;
 CREATE EXTENSION pg_migrate;
 SELECT migrate_new('first', 'SELECT 1') AS first \gset
 SELECT :'first' ~ '^[0-9a-f]{12}$' AS new_id_ok;
-SELECT down_revisions FROM migrate_revisions WHERE revision = :'first';
+SELECT down_revisions FROM pgmigrate.migrate_revisions WHERE revision = :'first';
 SELECT migrate_new('second', 'SELECT 2', 'SELECT 2') AS second \gset
-SELECT down_revisions = ARRAY[:'first'] AS on_top_of_head FROM migrate_revisions WHERE revision = :'second';
+SELECT down_revisions = ARRAY[:'first'] AS on_top_of_head FROM pgmigrate.migrate_revisions WHERE revision = :'second';
 -- with two heads it needs to be told which
 SELECT migrate_revision('f6f6', :'first', 'SELECT 1', 'SELECT 1', 'second branch', '{side}');
 -- (random ids in messages: show the SQLSTATE only)
@@ -95,15 +95,15 @@ SELECT migrate_revision('f6f6', :'first', 'SELECT 1', 'SELECT 1', 'second branch
 SELECT migrate_new('ambiguous', 'SELECT 1');
 \set VERBOSITY default
 SELECT migrate_new('on the side', 'SELECT 1', head => 'side@head') AS third \gset
-SELECT down_revisions FROM migrate_revisions WHERE revision = :'third';
+SELECT down_revisions FROM pgmigrate.migrate_revisions WHERE revision = :'third';
 -- head must be a head; 'base' starts a new base
 \set VERBOSITY sqlstate
 SELECT migrate_new('not a head', 'SELECT 1', head => :'first');
 \set VERBOSITY default
 SELECT migrate_new('new base', 'SELECT 1', head => 'base') AS fourth \gset
-SELECT down_revisions FROM migrate_revisions WHERE revision = :'fourth';
+SELECT down_revisions FROM pgmigrate.migrate_revisions WHERE revision = :'fourth';
 SELECT migrate_new(NULL, 'SELECT 1');
 SELECT migrate_new('x', NULL);
-SELECT count(*) FROM migrate_revisions;
+SELECT count(*) FROM pgmigrate.migrate_revisions;
 
 DROP EXTENSION pg_migrate;

@@ -2,7 +2,9 @@
 -- its catalog tables are marked for pg_dump.
 CREATE EXTENSION pg_migrate;
 
--- every object is named migrate_*
+-- every object is named migrate_*; the catalog (tables, sequences, trigger
+-- functions) is in the extension's own schema pgmigrate, the functions
+-- users call are in the extension's schema
 SELECT pg_describe_object(classid, objid, 0) COLLATE "C" AS object
 FROM pg_depend
 WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
@@ -17,10 +19,13 @@ ORDER BY 1;
 
 -- not relocatable, not trusted
 SELECT extrelocatable FROM pg_extension WHERE extname = 'pg_migrate';
-SELECT trusted, superuser, relocatable FROM pg_available_extension_versions WHERE name = 'pg_migrate';
+SELECT version, trusted, superuser, relocatable FROM pg_available_extension_versions
+WHERE name = 'pg_migrate' ORDER BY version COLLATE "C";
+SELECT extversion FROM pg_extension WHERE extname = 'pg_migrate';
 
 -- no SECURITY DEFINER anywhere; only the functions that run migration SQL
--- (and migrate_adopt_alembic, which resolves a table name as its caller does,
+-- (and migrate_adopt_alembic and migrate_stamp, which resolve a table name
+-- as their caller does,
 -- and migrate_checksum, kept inlinable: every name in it is qualified)
 
 SELECT p.proname COLLATE "C" AS proname, p.prosecdef, p.proconfig

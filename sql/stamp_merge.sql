@@ -16,7 +16,7 @@ SELECT migrate_stamp('reports@head');
 SELECT * FROM migrate_current();
 SELECT migrate_stamp('base');
 SELECT * FROM migrate_current();
-SELECT revision, direction FROM migrate_log ORDER BY id;
+SELECT revision, direction FROM pgmigrate.migrate_log ORDER BY id;
 -- errors
 SELECT migrate_stamp('reports@base');
 SELECT migrate_stamp('nope');
@@ -27,7 +27,7 @@ ROLLBACK;
 
 -- merge: a new revision with the given parents and no SQL
 SELECT migrate_merge('heads', 'join everything') AS m \gset
-SELECT down_revisions, upgrade_sql, downgrade_sql, message FROM migrate_revisions WHERE revision = :'m';
+SELECT down_revisions, upgrade_sql, downgrade_sql, message FROM pgmigrate.migrate_revisions WHERE revision = :'m';
 SELECT revision = :'m' AS merged_head FROM migrate_heads();
 -- (the merge's id is random: keep it out of the NOTICEs)
 SET client_min_messages = warning;

@@ -48,8 +48,8 @@ SELECT * FROM applied_tables;
 SELECT count(*) AS log_rows, count(DISTINCT txid) > 1 AS several_transactions,
        bool_and(role = current_user) AS role_ok, bool_and(duration >= '0') AS durations_ok,
        bool_and(backend_pid = pg_backend_pid()) AS pid_ok
-FROM migrate_log;
-SELECT revision, direction FROM migrate_log ORDER BY id LIMIT 6;
+FROM pgmigrate.migrate_log;
+SELECT revision, direction FROM pgmigrate.migrate_log ORDER BY id LIMIT 6;
 
 -- the caller's transaction: a rollback undoes the steps, the state and the log
 BEGIN;
@@ -75,24 +75,24 @@ END $$;
 -- back: a background worker wrote them
 SELECT revision, direction, attempt, outcome, sqlstate, error_message, error_position,
        txid IS NULL AS no_txid, duration >= '0' AS timed, role = current_user AS role_ok
-FROM migrate_log WHERE outcome <> 'success' ORDER BY id;
+FROM pgmigrate.migrate_log WHERE outcome <> 'success' ORDER BY id;
 -- a syntax error keeps its position within the migration's SQL
 SELECT migrate_revision('hhhh0007', 'eeee0006', 'CREATE TABLE t_hhhh0007 (id int); SELEC 1', NULL, 'typo');
 SELECT count(*) FROM migrate_upgrade('hhhh0007');
 -- transaction control is not allowed in migration SQL: refused when
 -- registered, and when it runs (a row typed in by hand)
 SELECT migrate_revision('iiii0007', 'eeee0006', 'COMMIT', NULL, 'commits');
-INSERT INTO migrate_revisions (revision, down_revisions, upgrade_sql, message, checksum)
+INSERT INTO pgmigrate.migrate_revisions (revision, down_revisions, upgrade_sql, message, checksum)
 VALUES ('iiii0007', '{eeee0006}', 'COMMIT', 'commits', migrate_checksum('COMMIT', NULL));
 SELECT count(*) FROM migrate_upgrade('iiii0007');
 SELECT * FROM migrate_current();
 
-SELECT revision, outcome, sqlstate, error_position FROM migrate_log
+SELECT revision, outcome, sqlstate, error_position FROM pgmigrate.migrate_log
 WHERE revision IN ('hhhh0007', 'iiii0007') ORDER BY id;
 -- the log is append-only
-UPDATE migrate_log SET outcome = 'success';
-DELETE FROM migrate_log;
-TRUNCATE migrate_log;
+UPDATE pgmigrate.migrate_log SET outcome = 'success';
+DELETE FROM pgmigrate.migrate_log;
+TRUNCATE pgmigrate.migrate_log;
 
 -- several statements in one revision are fine
 SELECT migrate_revision('jjjj0007', 'eeee0006',
@@ -115,26 +115,26 @@ SELECT migrate_stamp('jjjj0007');
 DROP TABLE t_kkkk0008;
 
 -- an edited migration is caught by its checksum
-UPDATE migrate_revisions SET upgrade_sql = 'CREATE TABLE t_llll0009 (id int, evil int)' WHERE revision = 'llll0009';
+UPDATE pgmigrate.migrate_revisions SET upgrade_sql = 'CREATE TABLE t_llll0009 (id int, evil int)' WHERE revision = 'llll0009';
 SELECT count(*) FROM migrate_upgrade('llll0009');
-UPDATE migrate_revisions SET upgrade_sql = 'CREATE TABLE t_llll0009 (id int)' WHERE revision = 'llll0009';
+UPDATE pgmigrate.migrate_revisions SET upgrade_sql = 'CREATE TABLE t_llll0009 (id int)' WHERE revision = 'llll0009';
 -- a checksum that passed once is remembered for that row version only: an
 -- edit after a successful check in this session is still caught, even with
 -- the trigger that invalidates the cached graph disabled
 SELECT octet_length(migrate_upgrade_sql('llll0009', 'jjjj0007')) > 0 AS checked;
-ALTER TABLE migrate_revisions DISABLE TRIGGER migrate_revisions_epoch;
-UPDATE migrate_revisions SET upgrade_sql = 'CREATE TABLE t_llll0009 (id int, evil int)' WHERE revision = 'llll0009';
+ALTER TABLE pgmigrate.migrate_revisions DISABLE TRIGGER migrate_revisions_epoch;
+UPDATE pgmigrate.migrate_revisions SET upgrade_sql = 'CREATE TABLE t_llll0009 (id int, evil int)' WHERE revision = 'llll0009';
 SELECT octet_length(migrate_upgrade_sql('llll0009', 'jjjj0007')) > 0 AS checked;
 SELECT count(*) FROM migrate_upgrade('llll0009');
-UPDATE migrate_revisions SET upgrade_sql = 'CREATE TABLE t_llll0009 (id int)' WHERE revision = 'llll0009';
-ALTER TABLE migrate_revisions ENABLE ALWAYS TRIGGER migrate_revisions_epoch;
+UPDATE pgmigrate.migrate_revisions SET upgrade_sql = 'CREATE TABLE t_llll0009 (id int)' WHERE revision = 'llll0009';
+ALTER TABLE pgmigrate.migrate_revisions ENABLE ALWAYS TRIGGER migrate_revisions_epoch;
 SELECT octet_length(migrate_upgrade_sql('llll0009', 'jjjj0007')) > 0 AS checked;
 -- and an edit by the transaction that registered the revision (same xmin)
 BEGIN;
 SELECT migrate_revision('kkkk0009', 'jjjj0007', 'CREATE TABLE t_kkkk0009 (id int)', 'DROP TABLE t_kkkk0009', 'edited');
 SELECT octet_length(migrate_upgrade_sql('kkkk0009', 'jjjj0007')) > 0 AS checked;
-ALTER TABLE migrate_revisions DISABLE TRIGGER migrate_revisions_epoch;
-UPDATE migrate_revisions SET downgrade_sql = 'DROP TABLE t_kkkk0009 CASCADE' WHERE revision = 'kkkk0009';
+ALTER TABLE pgmigrate.migrate_revisions DISABLE TRIGGER migrate_revisions_epoch;
+UPDATE pgmigrate.migrate_revisions SET downgrade_sql = 'DROP TABLE t_kkkk0009 CASCADE' WHERE revision = 'kkkk0009';
 SELECT octet_length(migrate_downgrade_sql('jjjj0007', 'kkkk0009')) > 0 AS checked;
 ROLLBACK;
 

@@ -20,9 +20,11 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/transam.h"
+#include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -37,11 +39,13 @@
 
 #include "apply.h"
 #include "catalog.h"
+#include "pg_migrate.h"
 #include "settings.h"
 #include "srf_util.h"
 
 static bool read_only;
-static char *schema_quoted;
+static char *schema_quoted;		/* the catalog's schema, quoted */
+static char *ext_schema_quoted; /* the extension's (its SQL functions) */
 
 /*
  * The revision graph of the last call, kept between calls.  It is reused
@@ -106,11 +110,28 @@ extension_schema(Oid ext)
 #endif
 }
 
+/*
+ * Where the catalog tables are: the extension's own schema from 1.1 on, the
+ * extension's schema in a 1.0 database not yet updated.  The schema counts
+ * only if the extension owns it, so a user's schema of that name is never
+ * taken for the catalog.
+ */
+static Oid
+catalog_schema(Oid ext)
+{
+	Oid			nsp = get_namespace_oid(PGM_CATALOG_SCHEMA, true);
+
+	if (OidIsValid(nsp) && getExtensionOfObject(NamespaceRelationId, nsp) == ext)
+		return nsp;
+	return extension_schema(ext);
+}
+
 static void
 connect_ext(bool ro, int options)
 {
 	Oid			ext;
 	char	   *nsp;
+	char	   *ext_nsp;
 
 	/*
 	 * Any pg_migrate call from a migration's SQL (or a trigger it fires)
@@ -118,13 +139,15 @@ connect_ext(bool ro, int options)
 	 */
 	pgm_refuse_reentry("pg_migrate functions");
 	ext = get_extension_oid("pg_migrate", false);
-	nsp = get_namespace_name(extension_schema(ext));
+	nsp = get_namespace_name(catalog_schema(ext));
+	ext_nsp = get_namespace_name(extension_schema(ext));
 
 	if (SPI_connect_ext(options) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	read_only = ro;
 	current_ext = ext;
 	schema_quoted = pstrdup(quote_identifier(nsp));
+	ext_schema_quoted = pstrdup(quote_identifier(ext_nsp));
 	memset(plans, 0, sizeof(plans));
 }
 
@@ -153,6 +176,7 @@ pgm_catalog_finish(void)
 {
 	memset(plans, 0, sizeof(plans));
 	schema_quoted = NULL;
+	ext_schema_quoted = NULL;
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
 }
@@ -545,7 +569,7 @@ pgm_catalog_insert_revision(const PgmRevisionRow *row)
 							   " VALUES ($1, $2, $3, $4, $5, $6, $7, %s.migrate_checksum($6, $7),"
 							   " $8, $9, $10)"
 							   " ON CONFLICT (revision) DO NOTHING",
-							   schema_quoted, schema_quoted);
+							   schema_quoted, ext_schema_quoted);
 	Oid			types[10] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID,
 	TEXTOID, INTERVALOID, INTERVALOID, BOOLOID};
 	Datum		values[10];
@@ -608,7 +632,8 @@ read_plan_rows(PgmGraph *g, PgmIdxList steps, bool upgrade, bool verify,
 	 */
 	bool		whole = steps.n > g->nrevs / 4;
 	char	   *check = verify ?
-		psprintf("checksum OPERATOR(pg_catalog.=) %s.migrate_checksum(upgrade_sql, downgrade_sql)", s) :
+		psprintf("checksum OPERATOR(pg_catalog.=) %s.migrate_checksum(upgrade_sql, downgrade_sql)",
+				 ext_schema_quoted) :
 		"true";
 	char	   *sql = psprintf("SELECT seq, %s, %s,"
 							   " pg_catalog.ceil(pg_catalog.date_part('epoch', lock_timeout) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4,"
@@ -763,11 +788,12 @@ pgm_catalog_plan_infos(PgmGraph *g, PgmIdxList steps, bool upgrade)
 int64
 pgm_catalog_new_run(void)
 {
-	char	   *sql = psprintf("SELECT pg_catalog.nextval('%s.migrate_run_seq'::pg_catalog.regclass)",
-							   schema_quoted);
+	char	   *sql = "SELECT pg_catalog.nextval($1::pg_catalog.regclass)";
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(psprintf("%s.migrate_run_seq", schema_quoted))};
 	bool		isnull;
 
-	run(sql, 0, NULL, NULL, NULL, SPI_OK_SELECT);
+	run(sql, 1, types, values, NULL, SPI_OK_SELECT);
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 

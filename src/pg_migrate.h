@@ -23,6 +23,14 @@
 #define PGM_LOCK_MIGRATE	1	/* upgrade, downgrade, stamp */
 #define PGM_LOCK_REGISTER	2	/* migrate_revision, migrate_new, migrate_merge */
 
+/*
+ * The schema of pg_migrate's own tables from 1.1 on, created and owned by
+ * the extension (pg_migrate--1.1.sql says why).  A 1.0 catalog, served by
+ * this library until ALTER EXTENSION UPDATE runs, is in the extension's
+ * schema instead.
+ */
+#define PGM_CATALOG_SCHEMA	"pgmigrate"
+
 /* Longest revision id or branch label accepted (also a CHECK in the catalog) */
 #define PGM_MAX_ID_LEN		128
 

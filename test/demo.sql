@@ -206,7 +206,7 @@ FROM migrate_show('shop');
 \echo
 \echo '=== 11. An edited migration does not run'
 BEGIN;
-UPDATE migrate_revisions SET upgrade_sql = upgrade_sql || '-- edited'
+UPDATE pgmigrate.migrate_revisions SET upgrade_sql = upgrade_sql || '-- edited'
 WHERE revision = 'e5f6a7b8c9d0';
 DO $$
 BEGIN
@@ -220,4 +220,4 @@ SELECT * FROM migrate_current();
 
 \echo
 \echo '=== 12. The log'
-SELECT revision, direction FROM migrate_log ORDER BY id;
+SELECT revision, direction FROM pgmigrate.migrate_log ORDER BY id;

@@ -25,8 +25,8 @@ DECLARE
     i int;
     r text;
 BEGIN
-    DELETE FROM migrate_version;
-    INSERT INTO migrate_version (scope, revision) SELECT 'default', s FROM unnest(state) AS s;
+    DELETE FROM pgmigrate.migrate_version;
+    INSERT INTO pgmigrate.migrate_version (scope, revision) SELECT 'default', s FROM unnest(state) AS s;
     FOR i IN 1 .. coalesce(array_length(kinds, 1), 0) LOOP
         BEGIN
             IF kinds[i] = 'resolve' THEN

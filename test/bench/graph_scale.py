@@ -96,13 +96,13 @@ def fresh_db(db):
 
 def bulk_linear(db, n):
     psql(f"""
-        INSERT INTO migrate_revisions (revision, down_revisions, upgrade_sql, downgrade_sql, message, checksum)
+        INSERT INTO pgmigrate.migrate_revisions (revision, down_revisions, upgrade_sql, downgrade_sql, message, checksum)
         SELECT format('r%s', lpad(i::text, 8, '0')),
                CASE WHEN i = 0 THEN '{{}}'::text[] ELSE ARRAY[format('r%s', lpad((i - 1)::text, 8, '0'))] END,
                'SELECT 1', 'SELECT 1', 'revision ' || i, migrate_checksum('SELECT 1', 'SELECT 1')
         FROM generate_series(0, {n - 2}) i ORDER BY i;
         SELECT migrate_revision('{PREFIX_ID}', '{rid(n - 2)}', 'SELECT 1', 'SELECT 1', 'the head');
-        VACUUM ANALYZE migrate_revisions;
+        VACUUM ANALYZE pgmigrate.migrate_revisions;
     """, db)
 
 
@@ -116,7 +116,7 @@ def bulk_branchy(db, n):
     blocks, m = branchy_count(n)
     last = m + TAIL - 1
     psql(f"""
-        INSERT INTO migrate_revisions (revision, down_revisions, upgrade_sql, downgrade_sql, message, checksum)
+        INSERT INTO pgmigrate.migrate_revisions (revision, down_revisions, upgrade_sql, downgrade_sql, message, checksum)
         SELECT format('r%s', lpad(i::text, 8, '0')),
                CASE WHEN i = 0 THEN '{{}}'::text[]
                     WHEN i >= {m} THEN ARRAY[format('r%s', lpad((i - 1)::text, 8, '0'))]
@@ -132,7 +132,7 @@ def bulk_branchy(db, n):
                'SELECT 1', 'SELECT 1', 'revision ' || i, migrate_checksum('SELECT 1', 'SELECT 1')
         FROM generate_series(0, {last}) i ORDER BY i;
         SELECT migrate_revision('{PREFIX_ID}', '{rid(last)}', 'SELECT 1', 'SELECT 1', 'the head');
-        VACUUM ANALYZE migrate_revisions;
+        VACUUM ANALYZE pgmigrate.migrate_revisions;
     """, db)
 
 
@@ -149,7 +149,7 @@ def register_linear(db, n, workdir):
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
     secs = time.perf_counter() - t0
     os.unlink(path)
-    psql("VACUUM ANALYZE migrate_revisions", db)
+    psql("VACUUM ANALYZE pgmigrate.migrate_revisions", db)
     return secs
 
 
@@ -255,7 +255,7 @@ def run_graph_scale(sizes, shapes=("linear", "branchy"), register_max=100000, re
                 conn = connect(db)
                 cur = conn.cursor()
                 cur.execute("SELECT count(*), count(*) FILTER (WHERE cardinality(down_revisions) > 1)"
-                            " FROM migrate_revisions")
+                            " FROM pgmigrate.migrate_revisions")
                 count, merges = cur.fetchone()
                 conn.close()
                 log(f"  graph {shape} {n:,}: {count:,} revisions ({merges:,} merges) registered by {how} in {secs:.1f} s")

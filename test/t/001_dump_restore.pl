@@ -31,13 +31,13 @@ $node->command_ok([ 'pg_restore', '--exit-on-error', '-d', $node->connstr('dst')
 
 my $q = sub { $node->safe_psql('dst', "SET search_path = public, tools; $_[0]") };
 
-is($q->(q{SELECT string_agg(revision, ',' ORDER BY seq) FROM migrate_revisions}),
+is($q->(q{SELECT string_agg(revision, ',' ORDER BY seq) FROM pgmigrate.migrate_revisions}),
 	'aaaa0001,bbbb0002,cccc0003', 'revisions restored in registration order');
 is($q->(q{SELECT string_agg(revision, ',') FROM migrate_current()}),
 	'bbbb0002', 'version state restored');
-is($q->(q{SELECT string_agg(revision || ':' || direction, ',' ORDER BY id) FROM migrate_log}),
+is($q->(q{SELECT string_agg(revision || ':' || direction, ',' ORDER BY id) FROM pgmigrate.migrate_log}),
 	'aaaa0001:upgrade,bbbb0002:upgrade', 'log restored');
-is($q->(q{SELECT bool_and(checksum = migrate_checksum(upgrade_sql, downgrade_sql)) FROM migrate_revisions}),
+is($q->(q{SELECT bool_and(checksum = migrate_checksum(upgrade_sql, downgrade_sql)) FROM pgmigrate.migrate_revisions}),
 	't', 'checksums still match the SQL');
 is($q->(q{SELECT migrate_resolve('app@head')::text}), '{cccc0003}', 'branch labels restored');
 is($q->(q{SELECT string_agg(revision, ',') FROM migrate_upgrade('head')}),
@@ -45,8 +45,8 @@ is($q->(q{SELECT string_agg(revision, ',') FROM migrate_upgrade('head')}),
 
 # the sequences were restored too: new rows do not collide with old ones
 $q->(q{SELECT migrate_revision('dddd0004', 'cccc0003', 'SELECT 1', 'SELECT 1', 'after restore')});
-is($q->(q{SELECT count(DISTINCT seq) FROM migrate_revisions}), '4', 'registration sequence continued');
-is($q->(q{SELECT count(DISTINCT id) FROM migrate_log}), '3', 'log sequence continued');
+is($q->(q{SELECT count(DISTINCT seq) FROM pgmigrate.migrate_revisions}), '4', 'registration sequence continued');
+is($q->(q{SELECT count(DISTINCT id) FROM pgmigrate.migrate_log}), '3', 'log sequence continued');
 
 $node->stop;
 done_testing();

@@ -52,7 +52,7 @@ $bg->{h}->finish;
 is(sql(q{SELECT string_agg(revision, ',') FROM migrate_current()}), 'r1',
 	'killed mid-step: the version state has the committed step only');
 is(sql(q{SELECT count(*) FROM pg_class WHERE relname = 't2'}), '0', 'the killed step left nothing');
-is(sql(q{SELECT string_agg(revision || ':' || outcome, ',' ORDER BY id) FROM migrate_log}),
+is(sql(q{SELECT string_agg(revision || ':' || outcome, ',' ORDER BY id) FROM pgmigrate.migrate_log}),
 	'r1:started,r1:success,r2:started', 'the log shows the cut-short attempt as started only');
 is(sql(q{SELECT running FROM migrate_status()}), 'f', 'the lock went with the backend');
 sql(q{SELECT migrate_revision('r2b', 'r1', 'CREATE TABLE t2 (id int)', 'DROP TABLE t2', 'fast')});
@@ -72,7 +72,7 @@ $bg->{h}->finish;
 $node->start;
 is(sql(q{SELECT string_agg(revision, ',') FROM migrate_current()}), 'r1',
 	'after a crash mid-step the version state has the committed step only');
-is(sql(q{SELECT string_agg(revision || ':' || outcome, ',' ORDER BY id) FROM migrate_log}),
+is(sql(q{SELECT string_agg(revision || ':' || outcome, ',' ORDER BY id) FROM pgmigrate.migrate_log}),
 	'r1:started,r1:success,r2:started', 'and the log is truthful');
 is(sql(q{SELECT count(*) FROM pg_class WHERE relname = 't2'}), '0', 'the crashed step left nothing');
 
@@ -89,11 +89,11 @@ sql(q{SET pg_migrate.retry_backoff = '100ms';
 	CALL migrate_apply('head', lock_timeout => '100ms', lock_retries => 20)});
 $blocker->{h}->finish;
 is(sql(q{SELECT string_agg(revision, ',') FROM migrate_current()}), 'r1', 'the blocked step succeeded in the end');
-my $retries = sql(q{SELECT count(*) FROM migrate_log WHERE outcome = 'retry'});
+my $retries = sql(q{SELECT count(*) FROM pgmigrate.migrate_log WHERE outcome = 'retry'});
 ok($retries >= 2, "it was retried ($retries times)");
-is(sql(q{SELECT bool_and(blockers -> 0 ->> 'application_name' = 'blocker') FROM migrate_log WHERE outcome = 'retry'}),
+is(sql(q{SELECT bool_and(blockers -> 0 ->> 'application_name' = 'blocker') FROM pgmigrate.migrate_log WHERE outcome = 'retry'}),
 	't', 'each retry names the blocking session');
-is(sql(q{SELECT outcome FROM migrate_log ORDER BY id DESC LIMIT 1}), 'success', 'the last attempt succeeded');
+is(sql(q{SELECT outcome FROM pgmigrate.migrate_log ORDER BY id DESC LIMIT 1}), 'success', 'the last attempt succeeded');
 is(sql(q{SELECT count(*) FROM pg_attribute WHERE attrelid = 'target'::regclass AND attname = 'c'}), '1',
 	'and its change is there');
 
@@ -115,7 +115,7 @@ is(sql(q{SELECT indisvalid FROM pg_index WHERE indexrelid = 'writes_v'::regclass
 is(sql(q{SELECT count(*) > 100000 FROM writes}), 't', 'the writer wrote during the build');
 ok(defined eval { sql(q{SELECT bt_index_check('writes_v', true)}); 1 },
 	'amcheck: the index holds every row (heapallindexed)');
-is(sql(q{SELECT string_agg(revision || ':' || outcome, ',' ORDER BY id) FROM migrate_log}),
+is(sql(q{SELECT string_agg(revision || ':' || outcome, ',' ORDER BY id) FROM pgmigrate.migrate_log}),
 	'r1:started,r1:success', 'logged');
 
 # --- a failed concurrent build, then a retry that drops the invalid index ---
@@ -130,7 +130,7 @@ like($err, qr/left the invalid index "target_id" behind/, 'and says it left an i
 is(sql(q{SELECT indisvalid FROM pg_index WHERE indexrelid = 'target_id'::regclass}), 'f',
 	'the invalid index is there');
 is(sql(q{SELECT count(*) FROM migrate_current()}), '0', 'the step is not recorded as applied');
-is(sql(q{SELECT outcome || ':' || sqlstate FROM migrate_log ORDER BY id DESC LIMIT 1}), 'failed:23505',
+is(sql(q{SELECT outcome || ':' || sqlstate FROM pgmigrate.migrate_log ORDER BY id DESC LIMIT 1}), 'failed:23505',
 	'the failure is logged');
 sql(q{DELETE FROM target WHERE ctid = (SELECT min(ctid) FROM target WHERE id = 1)});
 sql(q{CALL migrate_apply('head')});
@@ -156,7 +156,7 @@ foreach my $r (@runs)
 is($failed, 0, 'eight overlapping runs all succeed');
 is(sql(q{SELECT count(*) || '/' || count(DISTINCT revision) FROM counter}), '20/20',
 	'every revision was applied exactly once');
-is(sql(q{SELECT count(*) FROM migrate_log WHERE outcome = 'success'}), '20', 'and logged once');
+is(sql(q{SELECT count(*) FROM pgmigrate.migrate_log WHERE outcome = 'success'}), '20', 'and logged once');
 is(sql(q{SELECT string_agg(revision, ',') FROM migrate_current()}), 'c20', 'the state is at head');
 
 # overlapping runs told to skip: exactly one works, the others skip quietly

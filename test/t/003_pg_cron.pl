@@ -57,12 +57,12 @@ is(sql(q{SELECT status FROM cron.job_run_details WHERE jobid = } . $job . q{ ORD
 like(sql(q{SELECT return_message FROM cron.job_run_details WHERE jobid = } . $job . q{ ORDER BY runid LIMIT 1}),
 	qr/division by zero/, 'cron.job_run_details has the error');
 is(sql(q{SELECT string_agg(revision, ',') FROM migrate_current()}), 'r1', 'the good revision was applied');
-is(sql(q{SELECT outcome || ':' || sqlstate FROM migrate_log WHERE revision = 'r2' AND outcome = 'failed'}),
+is(sql(q{SELECT outcome || ':' || sqlstate FROM pgmigrate.migrate_log WHERE revision = 'r2' AND outcome = 'failed'}),
 	'failed:22012', 'migrate_log has the failed attempt');
 
 is(sql(q{SELECT count(*) || '/' || count(DISTINCT revision) FROM counter}, 'app'), '4/4',
 	'overlapping cron jobs applied every revision exactly once');
-is(sql(q{SELECT count(*) FROM migrate_log WHERE outcome = 'success'}, 'app'), '4', 'logged once each');
+is(sql(q{SELECT count(*) FROM pgmigrate.migrate_log WHERE outcome = 'success'}, 'app'), '4', 'logged once each');
 is(sql(q{SELECT string_agg(status, ',') FROM cron.job_run_details WHERE jobid IN
 		   (SELECT jobid FROM cron.job_run_details d JOIN (VALUES ('app')) v(db) ON d.database = v.db)}),
 	'succeeded,succeeded', 'both app jobs ended without error');

@@ -41,7 +41,7 @@ is(sql(q{SELECT count(*) FROM pg_class WHERE relname = 't1'}), '0', 'not even th
 ($rc, $out, $err) = $node->psql('postgres', q{CALL migrate_apply('head')});
 isnt($rc, 0, 'CALL mode: the failing step fails the call');
 is(sql(q{SELECT string_agg(revision, ',') FROM migrate_current()}), 'r1', 'the step before it committed');
-is(sql(q{SELECT outcome || ':' || sqlstate FROM migrate_log WHERE revision = 'r2' ORDER BY id DESC LIMIT 1}),
+is(sql(q{SELECT outcome || ':' || sqlstate FROM pgmigrate.migrate_log WHERE revision = 'r2' ORDER BY id DESC LIMIT 1}),
 	'failed:22012', 'and the failure row is in migrate_log: CALL mode writes it itself');
 
 # --- the lock watchdog cannot start: the step runs without it -------------------
@@ -60,7 +60,7 @@ like($err, qr/could not start a pg_migrate background worker/, 'saying why');
 like($err, qr/raise max_worker_processes/, 'and what to change');
 is(sql(q{SELECT count(*) FROM pg_class WHERE relname = 'target_id'}), '0', 'no index was started');
 is(sql(q{SELECT string_agg(revision, ',') FROM migrate_current()}), 'r3', 'the step is not recorded');
-is(sql(q{SELECT outcome || ':' || sqlstate FROM migrate_log WHERE revision = 'r4' ORDER BY id DESC LIMIT 1}),
+is(sql(q{SELECT outcome || ':' || sqlstate FROM pgmigrate.migrate_log WHERE revision = 'r4' ORDER BY id DESC LIMIT 1}),
 	'failed:53400', 'the failure is logged with its SQLSTATE');
 
 # and the server is still fine for the next call
