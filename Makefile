@@ -37,12 +37,38 @@ ISOLATION = serialize_migrators three_migrators concurrent_register readers_do_n
 	graph_cache apply_locks
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation/output_iso
 
+# TAP tests in test/t; prove_installcheck is redefined below to look there
+TAP_TESTS = 1
+
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS's prove_installcheck runs t/*.pl; as pgvector does, ours runs
+# test/t/*.pl (or PROVE_TESTS=test/t/002_apply.pl ...).  make installcheck
+# runs it after pg_regress and isolation (TAP_TESTS= leaves it out), make
+# prove_installcheck alone.  Its nodes run initdb, which refuses root: as
+# root, test/run runs the TAP tests as the postgres user.
+ifeq ($(enable_tap_tests),yes)
+define prove_installcheck
+if [ "$$(id -u)" = 0 ]; then echo "TAP tests: initdb refuses root; run test/run, or make as another user" >&2; exit 1; fi && \
+echo "+++ tap install-check +++" && \
+rm -rf '$(CURDIR)'/tmp_check && \
+$(MKDIR_P) '$(CURDIR)'/tmp_check && \
+cd $(srcdir) && \
+   TESTDIR='$(CURDIR)' PATH="$(bindir):$$PATH" \
+   PGPORT='6$(DEF_PGPORT)' \
+   PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
+   $(PROVE) $(PG_PROVE_FLAGS) $(PROVE_FLAGS) $(if $(PROVE_TESTS),$(PROVE_TESTS),test/t/*.pl)
+endef
+endif
+
+.PHONY: prove_installcheck
+prove_installcheck:
+	$(prove_installcheck)
 
 
 # Benchmarks (issue 5): installs the contenders, starts its own cluster and

@@ -51,3 +51,22 @@ SELECT migrate_resolve('billing@-1'), migrate_resolve('reports@-1'), migrate_res
 
 SELECT count(*) FROM migrate_downgrade('base');
 DROP EXTENSION pg_migrate CASCADE;
+
+-- messages fit the graph: a prefix matched through a branch label says
+-- which label matched, and a graph without labels is never told to use one
+CREATE EXTENSION pg_migrate;
+SELECT migrate_revision('abcd1111', NULL, 'SELECT 1', 'SELECT 1', branch_labels => '{xyzlabel}');
+SELECT migrate_revision('xyzz2222', NULL, 'SELECT 1', 'SELECT 1');
+SELECT migrate_resolve('xyz1');
+SELECT migrate_resolve('xyz');
+DROP EXTENSION pg_migrate;
+CREATE EXTENSION pg_migrate;
+SELECT migrate_revision('root0001', NULL, 'SELECT 1', 'SELECT 1');
+SELECT migrate_revision('left0002', 'root0001', 'SELECT 1', 'SELECT 1');
+SELECT migrate_revision('rght0002', 'root0001', 'SELECT 1', 'SELECT 1');
+SELECT count(*) FROM migrate_upgrade('root0001');
+SELECT migrate_resolve('+1');
+SELECT count(*) FROM migrate_upgrade('heads');
+SELECT migrate_resolve('-1');
+SELECT migrate_resolve('left0002@-1');
+DROP EXTENSION pg_migrate;

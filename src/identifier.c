@@ -193,6 +193,41 @@ pgm_format_ids(PgmGraph *g, const int *idx, int n)
 	return s.data;
 }
 
+/*
+ * The keys a prefix matched, each as what it is: a revision id, or a branch
+ * label with the revision that carries it (a label need not share a single
+ * character with its revision's id).
+ */
+static char *
+format_matches(PgmGraph *g, const int *idx, const int *label, int n)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	for (int i = 0; i < n; i++)
+	{
+		PgmRev	   *r = &g->revs[idx[i]];
+
+		if (i > 0)
+			appendStringInfoString(&s, ", ");
+		if (label[i] < 0)
+			appendStringInfo(&s, "revision %s", r->id);
+		else
+			appendStringInfo(&s, "branch label \"%s\" of revision %s", r->labels[label[i]], r->id);
+	}
+	return s.data;
+}
+
+/* Whether any revision carries a branch label: hints offer label@ only then */
+static bool
+graph_has_labels(PgmGraph *g)
+{
+	for (int i = 0; i < g->nrevs; i++)
+		if (g->revs[i].nlabels > 0)
+			return true;
+	return false;
+}
+
 static void
 error_multiple_heads(PgmGraph *g, PgmIdxList heads, const char *ident)
 {
@@ -300,6 +335,7 @@ lookup_name(PgmGraph *g, const char *name, const bool *scope, const char *branch
 	{
 		int			nfound = 0;
 		int			found[4];
+		int			found_label[4]; /* -1: matched by id, else the label's index */
 
 		/*
 		 * Alembic matches the prefix against every key of its revision map,
@@ -320,7 +356,10 @@ lookup_name(PgmGraph *g, const char *name, const bool *scope, const char *branch
 					if (strncmp(key, name, len) == 0 && strlen(key) > 3)
 					{
 						if (nfound < 4)
+						{
 							found[nfound] = i;
+							found_label[nfound] = k;
+						}
 						nfound++;
 					}
 				}
@@ -334,8 +373,8 @@ lookup_name(PgmGraph *g, const char *name, const bool *scope, const char *branch
 			ereport(ERROR,
 					(errcode(ERRCODE_CARDINALITY_VIOLATION),
 					 errmsg("revision prefix \"%s\" is ambiguous", name),
-					 errdetail("%d revision ids or branch labels start with \"%s\" (revisions %s%s).",
-							   nfound, name, pgm_format_ids(g, found, Min(nfound, 3)),
+					 errdetail("%d revision ids or branch labels start with \"%s\": %s%s.",
+							   nfound, name, format_matches(g, found, found_label, Min(nfound, 3)),
 							   nfound > 3 ? ", ..." : ""),
 					 errhint("Give more characters of the revision id.")));
 		idx = found[0];
@@ -396,19 +435,24 @@ walk(PgmGraph *g, int start, int steps, const bool *scope, const char *ident, bo
 		if (nnext == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("relative revision \"%s\" goes past the %s", ident,
-							steps > 0 ? "head" : "base"),
+					 steps > 0 ?
+					 errmsg("relative revision \"%s\" goes past the head", ident) :
+					 errmsg("relative revision \"%s\" goes past the base", ident),
 					 errdetail("It reaches its end after %d of %d steps.", s, total)));
 		if (nnext > 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_CARDINALITY_VIOLATION),
 					 errmsg("relative revision \"%s\" is ambiguous", ident),
-					 errdetail("Step %d of %d reaches %s.", s + 1, total,
-							   steps > 0 ? (cur < 0 ? "several bases" : "a branch point")
-							   : "a merge point"),
+					 steps < 0 ?
+					 errdetail("Step %d of %d reaches a merge point.", s + 1, total) :
+					 cur < 0 ?
+					 errdetail("Step %d of %d reaches several bases.", s + 1, total) :
+					 errdetail("Step %d of %d reaches a branch point.", s + 1, total),
 					 steps < 0 ?
 					 errhint("Give the target by id: a merge's parents are named in migrate_history().") :
-					 errhint("Name the branch as label@%+d, or give the target by id.", steps)));
+					 graph_has_labels(g) ?
+					 errhint("Name the branch, as label@%+d, or give the target by id.", steps) :
+					 errhint("Give the target by id: migrate_branches() lists each branch point's next revisions.")));
 		cur = next;
 	}
 	return cur;
@@ -482,12 +526,18 @@ pgm_resolve(PgmGraph *g, const char *ident, PgmIdxList current)
 					(errcode(ERRCODE_CARDINALITY_VIOLATION),
 					 errmsg("relative revision \"%s\" is ambiguous: %d heads are applied", ident, cur.n),
 					 errdetail("The applied heads are: %s.", pgm_format_ids(g, cur.items, cur.n)),
-					 errhint("Name the branch, as label@%+d.", p.steps)));
+					 graph_has_labels(g) ?
+					 errhint("Name the branch, as label@%+d, or the head to step from, as %s@%+d.",
+							 p.steps, g->revs[cur.items[0]].id, p.steps) :
+					 errhint("Name the head to step from, as %s@%+d.",
+							 g->revs[cur.items[0]].id, p.steps)));
 		if (cur.n == 0 && p.steps < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("relative revision \"%s\" goes past the base", ident),
-					 errdetail("No revision is applied%s.", p.branch ? " on that branch" : "")));
+					 p.branch ?
+					 errdetail("No revision is applied on that branch.") :
+					 errdetail("No revision is applied.")));
 		start = cur.n == 1 ? cur.items[0] : -1;
 		/* Alembic downgrades a bare -N within the lineage of the head it walks from */
 		if (p.branch == NULL && start >= 0)
@@ -537,9 +587,12 @@ pgm_check_direction(const char *ident, bool upgrade)
 		(p.steps == 0 || (upgrade ? p.steps < 0 : p.steps > 0)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("relative revision \"%s\" does not %s", ident,
-						upgrade ? "move up" : "move down"),
-				 errhint("%s", upgrade ? "To go back, downgrade with -N." : "To go forward, upgrade with +N.")));
+				 upgrade ?
+				 errmsg("relative revision \"%s\" does not move up", ident) :
+				 errmsg("relative revision \"%s\" does not move down", ident),
+				 upgrade ?
+				 errhint("To go back, downgrade with -N.") :
+				 errhint("To go forward, upgrade with +N.")));
 }
 
 /*

@@ -16,8 +16,19 @@ PGM_DATA=""
 
 log() { printf '\n==> %s\n' "$*"; }
 
+# Run a command as the postgres OS user when we are root, otherwise as
+# ourselves.  runuser keeps the caller's working directory, which postgres
+# cannot enter when the checkout is private (a clone under /root, or under a
+# mktemp -d directory): initdb and the server then print 'could not change
+# directory to "...": Permission denied'.  So as root the command runs from
+# PGM_PG_CWD (default /), a directory postgres can enter; give it absolute
+# paths.
 as_pg() {
-	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+	if [ "$(id -u)" = 0 ]; then
+		(cd "${PGM_PG_CWD:-/}" && runuser -u postgres -- "$@")
+	else
+		"$@"
+	fi
 }
 
 # Debian packages the build and the tests need; install only what is missing.
