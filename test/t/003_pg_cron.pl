@@ -1,6 +1,8 @@
 # pg_cron runs CALL migrate_apply on a schedule: pending revisions get
 # applied, a failing revision shows in cron.job_run_details and in
-# migrate_log, and overlapping jobs never apply a revision twice.
+# migrate_log, and overlapping jobs never apply a revision twice.  The job
+# in the postgres database is made by 1.0's migrate_schedule and runs after
+# ALTER EXTENSION pg_migrate UPDATE: a schedule survives the update.
 # pg_cron 1.4 (Debian bookworm) schedules by the minute, so this test waits
 # for the next minute boundary once.
 use strict;
@@ -22,7 +24,7 @@ $node->start;
 
 sub sql { return $node->safe_psql($_[1] // 'postgres', $_[0]); }
 
-sql(q{CREATE EXTENSION pg_cron; CREATE EXTENSION pg_migrate});
+sql(q{CREATE EXTENSION pg_cron; CREATE EXTENSION pg_migrate VERSION '1.0'});
 sql(q{CREATE DATABASE app});
 sql(q{CREATE EXTENSION pg_migrate}, 'app');
 
@@ -33,6 +35,9 @@ my $job = sql(q{SELECT migrate_schedule('migrate', '* * * * *')});
 ok($job > 0, 'migrate_schedule() created a pg_cron job');
 like(sql(q{SELECT command FROM cron.job WHERE jobid = } . $job),
 	qr/CALL public\.migrate_apply\('head', skip_if_locked => true\)/, 'that calls migrate_apply');
+sql(q{ALTER EXTENSION pg_migrate UPDATE});
+is(sql(q{SELECT extversion FROM pg_extension WHERE extname = 'pg_migrate'}), '1.1', 'updated to 1.1');
+is(sql(q{SELECT count(*) FROM cron.job WHERE jobid = } . $job), '1', 'the job survives the update');
 
 # app: two overlapping jobs over a slow chain
 sql(q{CREATE TABLE counter (revision text);
