@@ -106,4 +106,14 @@ SELECT migrate_new(NULL, 'SELECT 1');
 SELECT migrate_new('x', NULL);
 SELECT count(*) FROM pgmigrate.migrate_revisions;
 
+-- COPY to or from the client cannot run inside the server: refused when
+-- registered (1.0 took it, and every run then failed with XX000), in either
+-- body and in either mode; COPY with a server file is the user's business
+SELECT migrate_revision('copy0001', NULL, 'COPY (SELECT 1) TO STDOUT', NULL);
+SELECT migrate_revision('copy0001', NULL, 'CREATE TABLE c (id int); COPY c FROM STDIN', 'DROP TABLE c');
+SELECT migrate_revision('copy0001', NULL, 'CREATE TABLE c (id int)', 'COPY c TO STDOUT; DROP TABLE c');
+SELECT migrate_revision('copy0001', NULL, 'COPY pg_class FROM stdin', NULL, transactional => false);
+SELECT migrate_revision('copy0001', NULL, $$COPY (SELECT 1) TO '/dev/null'$$, NULL);
+SELECT count(*) FROM pgmigrate.migrate_revisions WHERE revision = 'copy0001';
+
 DROP EXTENSION pg_migrate;

@@ -4,7 +4,8 @@
  *	  Looks at migration SQL when it is registered: statements that cannot
  *	  run inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM,
  *	  ALTER SYSTEM, ...) need a revision registered with transactional =>
- *	  false, and transaction control never belongs in migration SQL.
+ *	  false, transaction control never belongs in migration SQL, and COPY
+ *	  to or from the client cannot run inside the server at all.
  *
  * Only the raw grammar is used, so nothing is looked up and nothing runs.
  * SQL that does not parse (a newer server's syntax, say) is not checked
@@ -118,6 +119,18 @@ pgm_check_migration_sql(const char *revision, const char *which, const char *sql
 					 errmsg("%s of revision \"%s\" contains a transaction control statement", which, revision),
 					 errdetail("pg_migrate runs each step in a transaction of its own (or in a background worker for non-transactional revisions)."),
 					 errhint("Remove BEGIN, COMMIT, ROLLBACK and SAVEPOINT from the migration.")));
+		/*
+		 * COPY to or from the client needs the frontend protocol, which SPI
+		 * and a background worker do not have: every run would fail.
+		 */
+		if (IsA(stmt, CopyStmt) && ((CopyStmt *) stmt)->filename == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 ((CopyStmt *) stmt)->is_from ?
+					 errmsg("%s of revision \"%s\" contains COPY FROM STDIN", which, revision) :
+					 errmsg("%s of revision \"%s\" contains COPY TO STDOUT", which, revision),
+					 errdetail("Migration SQL runs inside the server, where no client is connected to send or receive the data."),
+					 errhint("Load the data with INSERT, or with COPY from a file on the server.")));
 		if (name && transactional)
 			ereport(ERROR,
 					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
