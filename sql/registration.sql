@@ -116,4 +116,15 @@ SELECT migrate_revision('copy0001', NULL, 'COPY pg_class FROM stdin', NULL, tran
 SELECT migrate_revision('copy0001', NULL, $$COPY (SELECT 1) TO '/dev/null'$$, NULL);
 SELECT count(*) FROM pgmigrate.migrate_revisions WHERE revision = 'copy0001';
 
+-- timeouts PostgreSQL cannot take (2^31 ms or more) are refused when
+-- registered: 1.0 took them, and every plan through the revision then
+-- failed with 22003 for good
+SELECT migrate_revision('tout0001', NULL, 'SELECT 1', 'SELECT 1', lock_timeout => '30 days');
+SELECT migrate_revision('tout0001', NULL, 'SELECT 1', 'SELECT 1', statement_timeout => '100 years');
+SELECT migrate_revision('tout0001', NULL, 'SELECT 1', 'SELECT 1', lock_timeout => '-1 s');
+SELECT migrate_revision('tout0001', NULL, 'SELECT 1', 'SELECT 1', lock_timeout => '24 days',
+                        statement_timeout => '2147483646 ms');
+SELECT revision, lock_timeout, statement_timeout FROM migrate_upgrade_sql('tout0001') AS s(x),
+       pgmigrate.migrate_revisions WHERE revision = 'tout0001';
+
 DROP EXTENSION pg_migrate;

@@ -14,6 +14,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "access/xact.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -118,6 +120,23 @@ check_unchanged(const PgmRevisionRow *row)
 /*
  * Check and insert one revision.  Returns its id.  Called with SPI connected.
  */
+/*
+ * A revision's timeout must be one PostgreSQL's lock_timeout and
+ * statement_timeout accept (whole milliseconds in an int4): registered
+ * revisions never change, so a larger one would block every plan through
+ * the revision for good.
+ */
+static void
+check_timeout(const PgmRevisionRow *row, Datum interval, const char *argname)
+{
+	if (pgm_interval_ms(interval, argname) == INT_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s of revision \"%s\" is out of range", argname, row->revision),
+				 errdetail("A timeout must be less than %d milliseconds (about 24.8 days), the limit of PostgreSQL's %s.",
+						   INT_MAX, argname)));
+}
+
 static char *
 register_revision(PgmRevisionRow *row)
 {
@@ -143,9 +162,9 @@ register_revision(PgmRevisionRow *row)
 	 * migration files must not pay for the whole graph once per file.
 	 */
 	if (row->has_lock_timeout)
-		(void) pgm_interval_ms(row->lock_timeout, "lock_timeout");
+		check_timeout(row, row->lock_timeout, "lock_timeout");
 	if (row->has_statement_timeout)
-		(void) pgm_interval_ms(row->statement_timeout, "statement_timeout");
+		check_timeout(row, row->statement_timeout, "statement_timeout");
 	pgm_check_migration_sql(row->revision, "upgrade_sql", row->upgrade_sql, row->transactional);
 	pgm_check_migration_sql(row->revision, "downgrade_sql", row->downgrade_sql, row->transactional);
 
