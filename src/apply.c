@@ -268,15 +268,29 @@ write_net_change(PgmGraph *g, PgmState *st, PgmRun *run)
 	pgm_write_head_change(g, &ch, run->scope);
 }
 
+/*
+ * The loop over the steps.  Each step allocates in 'step_cxt', reset after
+ * it: what a step leaves behind (its log row, SQL text, head change,
+ * progress strings) is written out or copied (the SRF's tuplestore has its
+ * own context) before the step ends, so a long run stays flat.  The context
+ * is a child of SPI's procedure context, which lives in PortalContext when
+ * SPI is non-atomic, so it survives the commits of CALL mode.
+ */
 static void
-run_steps(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmRun *run, PgmStepInfo *infos)
+run_steps(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmRun *run, PgmStepInfo *infos,
+		  MemoryContext step_cxt)
 {
+	MemoryContext run_cxt = CurrentMemoryContext;
+
 	for (int i = 0; i < plan->steps.n; i++)
 	{
 		run->step_no = i + 1;
+		MemoryContextSwitchTo(step_cxt);
 		pgm_step_run(g, st, plan->steps.items[i], plan->upgrade, run, &infos[i]);
 		if (run->commit_each)
 			pgm_commit();
+		MemoryContextSwitchTo(run_cxt);
+		MemoryContextReset(step_cxt);
 	}
 	if (!run->commit_each)
 		write_net_change(g, st, run);
@@ -293,6 +307,8 @@ void
 pgm_apply_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmStepInfo *infos, PgmRun *run)
 {
 	int			retries = run->lock_retries >= 0 ? run->lock_retries : pgm_lock_retries;
+	MemoryContext step_cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_migrate step",
+												   ALLOCSET_DEFAULT_SIZES);
 
 	run->nsteps = plan->steps.n;
 	run->cur_rev = -1;
@@ -315,7 +331,7 @@ pgm_apply_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmStepInfo *infos, Pgm
 			MemoryContextSwitchTo(oldcxt);
 			PG_TRY();
 			{
-				run_steps(g, st, plan, run, infos);
+				run_steps(g, st, plan, run, infos, step_cxt);
 				pgm_subxact_release(oldcxt, oldowner);
 			}
 			PG_CATCH();
@@ -330,11 +346,12 @@ pgm_apply_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmStepInfo *infos, Pgm
 				pgm_step_failed_in_run(g, run, edata);
 		}
 		else
-			run_steps(g, st, plan, run, infos);
+			run_steps(g, st, plan, run, infos, step_cxt);
 	}
 	PG_FINALLY();
 	{
 		applying = false;
 	}
 	PG_END_TRY();
+	MemoryContextDelete(step_cxt);
 }

@@ -84,6 +84,7 @@ enum
 	NUM_PLANS
 };
 static SPIPlanPtr plans[NUM_PLANS];
+static char *plan_sql[NUM_PLANS];	/* their SQL, built once per connect */
 
 /* get_extension_schema() is exported from 16 on; before, scan pg_extension */
 static Oid
@@ -126,6 +127,33 @@ catalog_schema(Oid ext)
 	return extension_schema(ext);
 }
 
+/*
+ * The SQL of the per-step statements, built once per connect in SPI's
+ * procedure context (which outlives the commits of CALL migrate_apply), so
+ * that a step allocates nothing for them: the plans are prepared from these
+ * lazily, and again after a commit.
+ */
+static void
+build_plan_sql(void)
+{
+	plan_sql[PLAN_ADD_HEAD] =
+		psprintf("INSERT INTO %s.migrate_version (scope, revision) VALUES ($1, $2)",
+				 schema_quoted);
+	plan_sql[PLAN_REMOVE_HEAD] =
+		psprintf("DELETE FROM %s.migrate_version"
+				 " WHERE scope OPERATOR(pg_catalog.=) $1 AND revision OPERATOR(pg_catalog.=) $2",
+				 schema_quoted);
+	plan_sql[PLAN_LOG] =
+		psprintf("INSERT INTO %s.migrate_log"
+				 " (run_id, scope, revision, direction, attempt, outcome, started_at, duration,"
+				 "  role, session_role, backend_pid, txid, sqlstate, error_message, error_detail,"
+				 "  error_position, blockers)"
+				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8 OPERATOR(pg_catalog.-) $7, $9, $10, $11,"
+				 " CASE WHEN $12 THEN pg_catalog.pg_current_xact_id() END, $13, $14, $15, $16,"
+				 " $17::pg_catalog.jsonb)",
+				 schema_quoted);
+}
+
 static void
 connect_ext(bool ro, int options)
 {
@@ -149,6 +177,7 @@ connect_ext(bool ro, int options)
 	schema_quoted = pstrdup(quote_identifier(nsp));
 	ext_schema_quoted = pstrdup(quote_identifier(ext_nsp));
 	memset(plans, 0, sizeof(plans));
+	build_plan_sql();
 }
 
 void
@@ -175,6 +204,7 @@ void
 pgm_catalog_finish(void)
 {
 	memset(plans, 0, sizeof(plans));
+	memset(plan_sql, 0, sizeof(plan_sql));
 	schema_quoted = NULL;
 	ext_schema_quoted = NULL;
 	if (SPI_finish() != SPI_OK_FINISH)
@@ -187,29 +217,38 @@ pgm_catalog_schema(void)
 	return schema_quoted;
 }
 
-/* Run a statement built around the schema name, check its result code */
+/*
+ * Run a statement built around the schema name, check its result code.  SPI
+ * leaves CurrentMemoryContext at its procedure context after each call;
+ * this puts back the caller's, so that a caller working in a short-lived
+ * context (the apply loop's per-step one) keeps allocating there.
+ */
 static void
 run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, int expect)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
 
+	MemoryContextSwitchTo(cxt);
 	if (rc != expect)
 		elog(ERROR, "pg_migrate catalog statement failed: %s", SPI_result_code_string(rc));
 }
 
+/* Run one of the per-step statements, preparing it on first use (as run()) */
 static void
-run_plan(int which, const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
-		 int expect)
+run_plan(int which, int nargs, Oid *types, Datum *values, const char *nulls, int expect)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	int			rc;
 
 	if (plans[which] == NULL)
 	{
-		plans[which] = SPI_prepare(sql, nargs, types);
+		plans[which] = SPI_prepare(plan_sql[which], nargs, types);
 		if (plans[which] == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	}
 	rc = SPI_execute_plan(plans[which], values, nulls, read_only, 0);
+	MemoryContextSwitchTo(cxt);
 	if (rc != expect)
 		elog(ERROR, "pg_migrate catalog statement failed: %s", SPI_result_code_string(rc));
 }
@@ -823,24 +862,19 @@ pgm_catalog_describe_sessions(const int *pids, int n)
 void
 pgm_catalog_add_head(const char *scope, const char *id)
 {
-	char	   *sql = psprintf("INSERT INTO %s.migrate_version (scope, revision) VALUES ($1, $2)",
-							   schema_quoted);
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		values[2] = {CStringGetTextDatum(scope), CStringGetTextDatum(id)};
 
-	run_plan(PLAN_ADD_HEAD, sql, 2, types, values, NULL, SPI_OK_INSERT);
+	run_plan(PLAN_ADD_HEAD, 2, types, values, NULL, SPI_OK_INSERT);
 }
 
 void
 pgm_catalog_remove_head(const char *scope, const char *id)
 {
-	char	   *sql = psprintf("DELETE FROM %s.migrate_version"
-							   " WHERE scope OPERATOR(pg_catalog.=) $1 AND revision OPERATOR(pg_catalog.=) $2",
-							   schema_quoted);
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		values[2] = {CStringGetTextDatum(scope), CStringGetTextDatum(id)};
 
-	run_plan(PLAN_REMOVE_HEAD, sql, 2, types, values, NULL, SPI_OK_DELETE);
+	run_plan(PLAN_REMOVE_HEAD, 2, types, values, NULL, SPI_OK_DELETE);
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -851,14 +885,6 @@ pgm_catalog_remove_head(const char *scope, const char *id)
 void
 pgm_catalog_log(const PgmLogRow *row)
 {
-	char	   *sql = psprintf("INSERT INTO %s.migrate_log"
-							   " (run_id, scope, revision, direction, attempt, outcome, started_at, duration,"
-							   "  role, session_role, backend_pid, txid, sqlstate, error_message, error_detail,"
-							   "  error_position, blockers)"
-							   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8 OPERATOR(pg_catalog.-) $7, $9, $10, $11,"
-							   " CASE WHEN $12 THEN pg_catalog.pg_current_xact_id() END, $13, $14, $15, $16,"
-							   " $17::pg_catalog.jsonb)",
-							   schema_quoted);
 	Oid			types[17] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TIMESTAMPTZOID,
 		TIMESTAMPTZOID, NAMEOID, NAMEOID, INT4OID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID};
 	Datum		values[17];
@@ -887,7 +913,7 @@ pgm_catalog_log(const PgmLogRow *row)
 	TEXT_OR_NULL(16, row->blockers);
 #undef TEXT_OR_NULL
 
-	run_plan(PLAN_LOG, sql, 17, types, values, nulls, SPI_OK_INSERT);
+	run_plan(PLAN_LOG, 17, types, values, nulls, SPI_OK_INSERT);
 }
 
 /* A table's name, schema-qualified and quoted */

@@ -182,6 +182,7 @@ static void
 run_migration_sql(const char *sql, StepErrorContext *ctx)
 {
 	ErrorContextCallback errcb;
+	MemoryContext cxt = CurrentMemoryContext;
 	int			rc;
 
 	errcb.callback = step_error_callback;
@@ -190,6 +191,7 @@ run_migration_sql(const char *sql, StepErrorContext *ctx)
 	error_context_stack = &errcb;
 	pgm_set_applying(true);
 	rc = SPI_execute(sql, false, 0);
+	MemoryContextSwitchTo(cxt); /* SPI leaves its procedure context current */
 	pgm_set_applying(false);
 	if (rc == SPI_ERROR_TRANSACTION)
 		ereport(ERROR,
