@@ -13,10 +13,13 @@ OBJS = \
 	src/graph.o \
 	src/identifier.o \
 	src/plan.o \
-	src/apply.o \
+	src/run.o \
 	src/step.o \
 	src/run_log.o \
-	src/worker.o \
+	src/bgtask.o \
+	src/nontx.o \
+	src/lock.o \
+	src/entry.o \
 	src/watchdog.o \
 	src/settings.o \
 	src/fn_apply.o \

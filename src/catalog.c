@@ -37,8 +37,8 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "apply.h"
 #include "catalog.h"
+#include "compat.h"
 #include "pg_migrate.h"
 #include "settings.h"
 #include "srf_util.h"
@@ -86,31 +86,6 @@ enum
 static SPIPlanPtr plans[NUM_PLANS];
 static char *plan_sql[NUM_PLANS];	/* their SQL, built once per connect */
 
-/* get_extension_schema() is exported from 16 on; before, scan pg_extension */
-static Oid
-extension_schema(Oid ext)
-{
-#if PG_VERSION_NUM >= 160000
-	return get_extension_schema(ext);
-#else
-	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Oid			nsp = InvalidOid;
-
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(ext));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return nsp;
-#endif
-}
-
 /*
  * Where the catalog tables are: the extension's own schema from 1.1 on, the
  * extension's schema in a 1.0 database not yet updated.  The schema counts
@@ -124,7 +99,7 @@ catalog_schema(Oid ext)
 
 	if (OidIsValid(nsp) && getExtensionOfObject(NamespaceRelationId, nsp) == ext)
 		return nsp;
-	return extension_schema(ext);
+	return pgm_extension_schema(ext);
 }
 
 /*
@@ -161,14 +136,9 @@ connect_ext(bool ro, int options)
 	char	   *nsp;
 	char	   *ext_nsp;
 
-	/*
-	 * Any pg_migrate call from a migration's SQL (or a trigger it fires)
-	 * would reuse this file's per-call state under the running step.
-	 */
-	pgm_refuse_reentry("pg_migrate functions");
 	ext = get_extension_oid("pg_migrate", false);
 	nsp = get_namespace_name(catalog_schema(ext));
-	ext_nsp = get_namespace_name(extension_schema(ext));
+	ext_nsp = get_namespace_name(pgm_extension_schema(ext));
 
 	if (SPI_connect_ext(options) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -193,10 +163,15 @@ pgm_catalog_connect_nonatomic(void)
 	connect_ext(false, SPI_OPT_NONATOMIC);
 }
 
-/* Plans prepared before a commit are not reused after it */
+/*
+ * Commit in a procedure connected with pgm_catalog_connect_nonatomic(), and
+ * go on in the next transaction.  Plans prepared before a commit are not
+ * reused after it.
+ */
 void
-pgm_catalog_after_commit(void)
+pgm_catalog_commit(void)
 {
+	pgm_spi_commit();
 	memset(plans, 0, sizeof(plans));
 }
 
@@ -880,6 +855,19 @@ pgm_catalog_remove_head(const char *scope, const char *id)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("version state of scope \"%s\" changed under a running migration", scope),
 				 errdetail("Head \"%s\" was expected in migrate_version.", id)));
+}
+
+/*
+ * Write what one step (CALL mode) or a whole run (function mode) did to
+ * migrate_version: the rows that go, then the rows that come.
+ */
+void
+pgm_catalog_write_heads(PgmGraph *g, const PgmHeadChange *ch, const char *scope)
+{
+	for (int i = 0; i < ch->removed.n; i++)
+		pgm_catalog_remove_head(scope, g->revs[ch->removed.items[i]].id);
+	for (int i = 0; i < ch->added.n; i++)
+		pgm_catalog_add_head(scope, g->revs[ch->added.items[i]].id);
 }
 
 void

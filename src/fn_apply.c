@@ -22,7 +22,9 @@
 #include "nodes/parsenodes.h"
 #include "pgstat.h"
 
-#include "apply.h"
+#include "entry.h"
+#include "lock.h"
+#include "run.h"
 #include "catalog.h"
 #include "identifier.h"
 #include "pg_migrate.h"
@@ -66,6 +68,7 @@ pgm_apply(PG_FUNCTION_ARGS)
 	int			lock_wait = pgm_arg_interval_ms(fcinfo, 4, "lock_wait_timeout");
 	bool		atomic = called_atomically(fcinfo);
 	PgmRun		run;
+	PgmEntry	e;
 	PgmGraph   *g;
 	PgmIdxList	heads;
 	PgmState	st;
@@ -80,34 +83,26 @@ pgm_apply(PG_FUNCTION_ARGS)
 				 errmsg("migrate_apply() cannot commit inside a transaction block"),
 				 errdetail("It commits after each step, which is impossible inside BEGIN ... COMMIT or when it is called from a function."),
 				 errhint("CALL it outside a transaction block, pass single_transaction => true, or use SELECT migrate_upgrade(...) inside your transaction.")));
-	pgm_require_read_committed("migrate_apply()");
-	if (XactReadOnly)
-		ereport(ERROR,
-				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				 errmsg("migrate_apply() cannot run in a read-only transaction")));
 	if (!callback_registered)
 	{
 		RegisterXactCallback(release_on_abort, NULL);
 		callback_registered = true;
 	}
-
-	if (atomic)
-		pgm_catalog_connect(false);
-	else
-		pgm_catalog_connect_nonatomic();
+	e = pgm_enter("migrate_apply()", PGM_ENTER_READ_WRITE | (atomic ? 0 : PGM_ENTER_NONATOMIC));
 
 	/* session-level when committing between steps, else the transaction's */
 	if (!pgm_lock_migrations("migrate_apply()", !single,
 							 lock_wait >= 0 ? lock_wait : pgm_lock_wait_timeout, skip))
 	{
-		pgm_catalog_finish();
+		pgm_leave();
 		PG_RETURN_VOID();
 	}
 	session_lock_held = !single;
 
-	g = pgm_catalog_load_graph();
-	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
-	st = pgm_state_from_heads(g, heads);
+	pgm_enter_load(&e, PGM_ENTER_STATE);
+	g = e.g;
+	heads = e.heads;
+	st = e.st;
 	pgm_check_direction(target, !downgrade);
 	t = pgm_resolve(g, target, heads);
 	plan = downgrade ? pgm_plan_downgrade(g, &st, &t, target) : pgm_plan_upgrade(g, &st, &t);
@@ -144,6 +139,6 @@ pgm_apply(PG_FUNCTION_ARGS)
 		pgm_unlock_migrations();
 	}
 	pgstat_report_activity(STATE_RUNNING, "CALL migrate_apply(...)");
-	pgm_catalog_finish();
+	pgm_leave();
 	PG_RETURN_VOID();
 }

@@ -14,7 +14,9 @@
 #include "utils/regproc.h"
 #include "utils/timestamp.h"
 
-#include "apply.h"
+#include "entry.h"
+#include "run.h"
+#include "run_log.h"
 #include "catalog.h"
 #include "offline.h"
 #include "pg_migrate.h"
@@ -49,16 +51,12 @@ migrate(FunctionCallInfo fcinfo, bool upgrade)
 	const char *what = upgrade ? "migrate_upgrade()" : "migrate_downgrade()";
 	char	   *target = pgm_arg_text(fcinfo, 0, "target");
 	PgmSrf		out = pgm_srf_begin(fcinfo);
-	PgmGraph   *g;
-	PgmIdxList	heads;
-	PgmState	st;
+	PgmEntry	e = pgm_enter(what, PGM_ENTER_MIGRATE | PGM_ENTER_STATE);
+	PgmGraph   *g = e.g;
+	PgmIdxList	heads = e.heads;
+	PgmState	st = e.st;
 	PgmPlan		plan;
 
-	pgm_begin_migration(what);
-	pgm_catalog_connect(false);
-	g = pgm_catalog_load_graph();
-	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
-	st = pgm_state_from_heads(g, heads);
 	plan = make_plan(g, &st, target, heads, upgrade);
 
 	if (plan.steps.n == 0)
@@ -76,7 +74,7 @@ migrate(FunctionCallInfo fcinfo, bool upgrade)
 		pgm_run_init(&run, PGM_DEFAULT_SCOPE, false, &out);
 		pgm_apply_plan(g, &st, &plan, infos, &run);
 	}
-	pgm_catalog_finish();
+	pgm_leave();
 	return (Datum) 0;
 }
 
@@ -157,14 +155,11 @@ pgm_stamp(PG_FUNCTION_ARGS)
 {
 	char	   *target = pgm_arg_text(fcinfo, 0, "target");
 	PgmSrf		out = pgm_srf_begin(fcinfo);
-	PgmGraph   *g;
-	PgmIdxList	heads;
+	PgmEntry	e = pgm_enter("migrate_stamp()", PGM_ENTER_MIGRATE | PGM_ENTER_HEADS);
+	PgmGraph   *g = e.g;
+	PgmIdxList	heads = e.heads;
 	PgmTarget	t;
 
-	pgm_begin_migration("migrate_stamp()");
-	pgm_catalog_connect(false);
-	g = pgm_catalog_load_graph();
-	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
 	t = pgm_resolve(g, target, heads);
 	if (t.is_base && t.anchor >= 0)
 		ereport(ERROR,
@@ -173,7 +168,7 @@ pgm_stamp(PG_FUNCTION_ARGS)
 				 errdetail("It names the base of one branch; stamp names the whole state."),
 				 errhint("Stamp revisions, \"heads\" or \"base\".")));
 	stamp_revisions(g, heads, t.revs, &out);
-	pgm_catalog_finish();
+	pgm_leave();
 	return (Datum) 0;
 }
 
@@ -187,6 +182,7 @@ pgm_adopt_alembic(PG_FUNCTION_ARGS)
 {
 	Oid			table;
 	PgmSrf		out;
+	PgmEntry	e;
 	PgmGraph   *g;
 	PgmIdxList	heads;
 	PgmIdxList	versions;
@@ -198,10 +194,9 @@ pgm_adopt_alembic(PG_FUNCTION_ARGS)
 												pgm_arg_text(fcinfo, 0, "version_table"))),
 							 AccessShareLock, false);
 	out = pgm_srf_begin(fcinfo);
-	pgm_begin_migration("migrate_adopt_alembic()");
-	pgm_catalog_connect(false);
-	g = pgm_catalog_load_graph();
-	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
+	e = pgm_enter("migrate_adopt_alembic()", PGM_ENTER_MIGRATE | PGM_ENTER_HEADS);
+	g = e.g;
+	heads = e.heads;
 	ids = pgm_catalog_alembic_versions(table, &n);
 	versions.n = 0;
 	versions.items = palloc(sizeof(int) * Max(n, 1));
@@ -219,7 +214,7 @@ pgm_adopt_alembic(PG_FUNCTION_ARGS)
 		versions.items[versions.n++] = idx;
 	}
 	stamp_revisions(g, heads, versions, &out);
-	pgm_catalog_finish();
+	pgm_leave();
 	return (Datum) 0;
 }
 
@@ -234,16 +229,14 @@ offline(FunctionCallInfo fcinfo, bool upgrade)
 	char	   *target = pgm_arg_text(fcinfo, 0, "target");
 	char	   *from = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	MemoryContext outer = CurrentMemoryContext;
-	PgmGraph   *g;
-	PgmIdxList	heads;
+	PgmEntry	e = pgm_enter("pg_migrate functions", PGM_ENTER_HEADS);
+	PgmGraph   *g = e.g;
+	PgmIdxList	heads = e.heads;
 	PgmState	st;
 	PgmPlan		plan;
 	PgmStepInfo *infos;
 	text	   *result;
 
-	pgm_catalog_connect(true);
-	g = pgm_catalog_load_graph();
-	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
 	if (from)
 	{
 		PgmTarget	f = pgm_resolve(g, from, heads);
@@ -263,7 +256,7 @@ offline(FunctionCallInfo fcinfo, bool upgrade)
 		from = describe_heads(g, heads);
 	result = pgm_render_plan(g, &st, &plan, infos, PGM_DEFAULT_SCOPE, from, target, outer);
 	MemoryContextSwitchTo(outer);
-	pgm_catalog_finish();
+	pgm_leave();
 	PG_RETURN_TEXT_P(result);
 }
 

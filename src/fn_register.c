@@ -20,7 +20,8 @@
 #include "utils/fmgrprotos.h"
 #include "utils/timestamp.h"
 
-#include "apply.h"
+#include "entry.h"
+#include "lock.h"
 #include "catalog.h"
 #include "identifier.h"
 #include "pg_migrate.h"
@@ -149,8 +150,7 @@ register_revision(PgmRevisionRow *row)
 	pgm_check_migration_sql(row->revision, "upgrade_sql", row->upgrade_sql, row->transactional);
 	pgm_check_migration_sql(row->revision, "downgrade_sql", row->downgrade_sql, row->transactional);
 
-	DirectFunctionCall2(pg_advisory_xact_lock_int4,
-						Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_REGISTER));
+	pgm_lock_registrations();
 
 	if (pgm_catalog_revision_exists(row->revision))
 	{
@@ -229,12 +229,10 @@ revision_common(FunctionCallInfo fcinfo, bool single_parent)
 	row.statement_timeout = PG_ARGISNULL(8) ? (Datum) 0 : PG_GETARG_DATUM(8);
 	row.transactional = pgm_arg_bool(fcinfo, 9, "transactional");
 
-	pgm_refuse_reentry("migrate_revision()");
-	pgm_require_read_committed("migrate_revision()");
-	pgm_catalog_connect(false);
+	(void) pgm_enter("migrate_revision()", PGM_ENTER_WRITE);
 	id = register_revision(&row);
 	id = MemoryContextStrdup(outer, id);
-	pgm_catalog_finish();
+	pgm_leave();
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
 
@@ -281,6 +279,7 @@ pgm_new(PG_FUNCTION_ARGS)
 	PgmRevisionRow row = {0};
 	MemoryContext outer = CurrentMemoryContext;
 	char	   *head = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	PgmEntry	e;
 	PgmGraph   *g;
 	PgmIdxList	heads;
 	char	   *id;
@@ -292,13 +291,9 @@ pgm_new(PG_FUNCTION_ARGS)
 	row.deps = pgm_arg_text_array(fcinfo, 5, "depends_on", &row.ndeps);
 	row.transactional = true;
 
-	pgm_refuse_reentry("migrate_new()");
-	pgm_require_read_committed("migrate_new()");
-	pgm_catalog_connect(false);
-	DirectFunctionCall2(pg_advisory_xact_lock_int4,
-						Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_REGISTER));
-	g = pgm_catalog_load_graph();
-	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
+	e = pgm_enter("migrate_new()", PGM_ENTER_REGISTER | PGM_ENTER_HEADS);
+	g = e.g;
+	heads = e.heads;
 	row.parents = palloc(sizeof(char *));
 	if (head == NULL)
 	{
@@ -336,7 +331,7 @@ pgm_new(PG_FUNCTION_ARGS)
 	row.revision = new_revision_id(g);
 	id = register_revision(&row);
 	id = MemoryContextStrdup(outer, id);
-	pgm_catalog_finish();
+	pgm_leave();
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
 
@@ -350,6 +345,7 @@ merge_common(FunctionCallInfo fcinfo, char **idents, int nidents)
 {
 	PgmRevisionRow row = {0};
 	MemoryContext outer = CurrentMemoryContext;
+	PgmEntry	e;
 	PgmGraph   *g;
 	PgmIdxList	heads;
 	bool	   *chosen;
@@ -360,13 +356,9 @@ merge_common(FunctionCallInfo fcinfo, char **idents, int nidents)
 	row.downgrade_sql = "";
 	row.transactional = true;
 
-	pgm_refuse_reentry("migrate_merge()");
-	pgm_require_read_committed("migrate_merge()");
-	pgm_catalog_connect(false);
-	DirectFunctionCall2(pg_advisory_xact_lock_int4,
-						Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_REGISTER));
-	g = pgm_catalog_load_graph();
-	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
+	e = pgm_enter("migrate_merge()", PGM_ENTER_REGISTER | PGM_ENTER_HEADS);
+	g = e.g;
+	heads = e.heads;
 	chosen = palloc0(Max(g->nrevs, 1));
 	for (int i = 0; i < nidents; i++)
 	{
@@ -400,7 +392,7 @@ merge_common(FunctionCallInfo fcinfo, char **idents, int nidents)
 	row.revision = new_revision_id(g);
 	id = register_revision(&row);
 	id = MemoryContextStrdup(outer, id);
-	pgm_catalog_finish();
+	pgm_leave();
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
 
