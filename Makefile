@@ -10,6 +10,9 @@ MODULE_big = pg_migrate
 OBJS = \
 	src/pg_migrate.o \
 	src/catalog.o \
+	src/catalog_graph.o \
+	src/catalog_plan.o \
+	src/alembic.o \
 	src/graph.o \
 	src/identifier.o \
 	src/plan.o \

@@ -17,6 +17,7 @@
 #include "entry.h"
 #include "run.h"
 #include "run_log.h"
+#include "alembic.h"
 #include "catalog.h"
 #include "offline.h"
 #include "pg_migrate.h"
@@ -143,7 +144,7 @@ stamp_revisions(PgmGraph *g, PgmIdxList heads, PgmIdxList named_list, PgmSrf *ou
 			tuplestore_putvalues(out->store, out->desc, &v, &isnull);
 		}
 	}
-	pgm_catalog_sync_alembic(PGM_DEFAULT_SCOPE);
+	pgm_alembic_sync(PGM_DEFAULT_SCOPE);
 }
 
 /*
@@ -197,7 +198,7 @@ pgm_adopt_alembic(PG_FUNCTION_ARGS)
 	e = pgm_enter("migrate_adopt_alembic()", PGM_ENTER_MIGRATE | PGM_ENTER_HEADS);
 	g = e.g;
 	heads = e.heads;
-	ids = pgm_catalog_alembic_versions(table, &n);
+	ids = pgm_alembic_versions(table, &n);
 	versions.n = 0;
 	versions.items = palloc(sizeof(int) * Max(n, 1));
 	for (int i = 0; i < n; i++)
@@ -208,7 +209,7 @@ pgm_adopt_alembic(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("version \"%s\" in %s is not a registered revision", ids[i],
-							pgm_catalog_table_name(table)),
+							pgm_alembic_table_name(table)),
 					 errdetail("migrate_adopt_alembic() stamps the versions Alembic applied, so each must be registered."),
 					 errhint("Register the project's revisions first (pg_migrate_import_alembic), then adopt.")));
 		versions.items[versions.n++] = idx;

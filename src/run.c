@@ -60,6 +60,7 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
+#include "alembic.h"
 #include "catalog.h"
 #include "run.h"
 #include "settings.h"
@@ -131,7 +132,7 @@ write_net_change(PgmGraph *g, PgmState *st, PgmRun *run)
 			ch.added.items[ch.added.n++] = r;
 	}
 	pgm_catalog_write_heads(g, &ch, run->scope);
-	pgm_catalog_sync_alembic(run->scope);
+	pgm_alembic_sync(run->scope);
 }
 
 /*

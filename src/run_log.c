@@ -17,15 +17,19 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "bgtask.h"
 #include "catalog.h"
+#include "catalog_int.h"
 #include "codec.h"
 #include "run_log.h"
 
@@ -53,6 +57,29 @@ pgm_log_row_set_error(PgmLogRow *row, ErrorData *edata)
 	row->message = edata->message;
 	row->detail = edata->detail;
 	row->position = edata->cursorpos > 0 ? edata->cursorpos : edata->internalpos;
+}
+
+/*
+ * Who the given sessions are and what they run, as a JSON array: the
+ * blockers of a step that timed out on a lock, for the log.
+ */
+char *
+pgm_log_describe_sessions(const int *pids, int n)
+{
+	const char *sql = "SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+		"'pid', a.pid, 'role', a.usename, 'application_name', a.application_name,"
+		" 'state', a.state, 'query_start', a.query_start, 'xact_start', a.xact_start,"
+		" 'query', a.query) ORDER BY a.pid)::pg_catalog.text"
+		" FROM pg_catalog.pg_stat_activity a WHERE a.pid OPERATOR(pg_catalog.=) ANY ($1)";
+	Oid			types[1] = {INT4ARRAYOID};
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	Datum		values[1];
+
+	for (int i = 0; i < n; i++)
+		elems[i] = Int32GetDatum(pids[i]);
+	values[0] = PointerGetDatum(construct_array(elems, n, INT4OID, sizeof(int32), true, TYPALIGN_INT));
+	pgm_catalog_run(sql, 1, types, values, NULL, SPI_OK_SELECT);
+	return SPI_processed == 1 ? pgm_catalog_getstr(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : NULL;
 }
 
 /* A row as one record for the worker (codec.h) */

@@ -40,6 +40,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "alembic.h"
 #include "catalog.h"
 #include "nontx.h"
 #include "pg_migrate.h"
@@ -186,7 +187,7 @@ record_success(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, Pg
 	if (run->commit_each)
 	{
 		pgm_catalog_write_heads(g, &ch, run->scope);
-		pgm_catalog_sync_alembic(run->scope);
+		pgm_alembic_sync(run->scope);
 	}
 	row->outcome = "success";
 	row->with_txid = true;
@@ -474,7 +475,7 @@ pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, PgmS
 		row.finished = GetCurrentTimestamp();
 		pgm_log_row_set_error(&row, edata);
 		if (ctx.nblockers > 0)
-			row.blockers = pgm_catalog_describe_sessions(ctx.blockers, ctx.nblockers);
+			row.blockers = pgm_log_describe_sessions(ctx.blockers, ctx.nblockers);
 
 		if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE && in_sql && attempt <= retries)
 		{
@@ -515,6 +516,6 @@ pgm_step_failed_in_run(PgmGraph *g, PgmRun *run, ErrorData *edata)
 	row.finished = GetCurrentTimestamp();
 	pgm_log_row_set_error(&row, edata);
 	if (nblockers > 0)
-		row.blockers = pgm_catalog_describe_sessions(blockers, nblockers);
+		row.blockers = pgm_log_describe_sessions(blockers, nblockers);
 	fail_step(run, &row, edata, blockers, nblockers);
 }
