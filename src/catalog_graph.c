@@ -32,7 +32,7 @@ static MemoryContext graph_cxt = NULL;
 static PgmGraph *graph_cache = NULL;
 static Oid	graph_ext = InvalidOid;
 static int64 graph_epoch = 0;
-static uint64 graph_generation = 0;	/* bumped by each rebuild */
+static uint64 graph_generation = 0; /* bumped by each rebuild */
 
 /*
  * Copies of the many short strings a graph load decodes (ids, messages,

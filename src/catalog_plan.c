@@ -35,7 +35,7 @@ typedef struct VerifiedVersion
 	ItemPointerData ctid;
 } VerifiedVersion;
 
-static VerifiedVersion *verified = NULL;	/* nrevs entries, for the cached graph */
+static VerifiedVersion *verified = NULL;	/* nrevs entries, for the cache */
 static uint64 verified_generation = 0;	/* of the graph it is for */
 
 /*
@@ -239,7 +239,7 @@ pgm_catalog_plan_infos(PgmGraph *g, PgmIdxList steps, bool upgrade)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("checksum mismatch for revision \"%s\"", g->revs[r].id),
-					 errdetail("The SQL stored for this revision was changed after it was registered. Nothing was changed."),
+					 errdetail("The SQL stored for this revision was changed after it was registered.  Nothing was changed."),
 					 errhint("Registered migrations must not be edited; register a new revision instead.")));
 		infos[i] = byrev[r];
 	}

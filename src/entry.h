@@ -14,7 +14,7 @@
 /* What pgm_enter() checks, takes and loads */
 #define PGM_ENTER_READ			0x00	/* read-only: no lock, read-only SPI */
 #define PGM_ENTER_WRITE			0x01	/* READ COMMITTED, read-write SPI */
-#define PGM_ENTER_READ_WRITE	0x02	/* ... and not in a read-only transaction */
+#define PGM_ENTER_READ_WRITE	0x02	/* ... and not in a read-only xact */
 #define PGM_ENTER_MIGRATE		0x04	/* ... and the migration lock */
 #define PGM_ENTER_REGISTER		0x08	/* WRITE and the registration lock */
 #define PGM_ENTER_NONATOMIC		0x10	/* SPI for a procedure that commits */

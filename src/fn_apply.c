@@ -12,6 +12,7 @@
  * background worker).  pg_migrate's migration lock is held at session level
  * for the whole call, so no other migrator slips in between two steps; it
  * is released at the end, and by a transaction callback if the call fails.
+ * (run.c describes the execution modes.)
  *
  *-------------------------------------------------------------------------
  */
@@ -72,7 +73,6 @@ pgm_apply(PG_FUNCTION_ARGS)
 	PgmGraph   *g;
 	PgmIdxList	heads;
 	PgmState	st;
-	PgmTarget	t;
 	PgmPlan		plan;
 	PgmStepInfo *infos;
 
@@ -103,16 +103,10 @@ pgm_apply(PG_FUNCTION_ARGS)
 	g = e.g;
 	heads = e.heads;
 	st = e.st;
-	pgm_check_direction(target, !downgrade);
-	t = pgm_resolve(g, target, heads);
-	plan = downgrade ? pgm_plan_downgrade(g, &st, &t, target) : pgm_plan_upgrade(g, &st, &t);
+	plan = pgm_plan_to(g, &st, target, heads, !downgrade);
 
 	if (plan.steps.n == 0)
-		ereport(NOTICE,
-				(errmsg("nothing to %s: the database is already at %s",
-						downgrade ? "downgrade" : "upgrade",
-						heads.n ? pgm_format_ids(g, heads.items, heads.n) : "base"),
-				 errdetail("Target \"%s\" needs no step.", target)));
+		pgm_report_nothing_to_do(g, heads, target, !downgrade);
 	else
 	{
 		infos = pgm_catalog_plan_infos(g, plan.steps, plan.upgrade);
@@ -129,8 +123,11 @@ pgm_apply(PG_FUNCTION_ARGS)
 					 errmsg("lock_retries must not be negative")));
 		pgm_apply_plan(g, &st, &plan, infos, &run);
 		ereport(NOTICE,
-				(errmsg("%s %d revision%s", downgrade ? "downgraded" : "applied", plan.steps.n,
-						plan.steps.n == 1 ? "" : "s")));
+				(downgrade ?
+				 errmsg_plural("downgraded %d revision", "downgraded %d revisions",
+							   plan.steps.n, plan.steps.n) :
+				 errmsg_plural("applied %d revision", "applied %d revisions",
+							   plan.steps.n, plan.steps.n)));
 	}
 
 	if (session_lock_held)

@@ -343,7 +343,9 @@ pgm_show(PG_FUNCTION_ARGS)
 
 	r = pgm_resolve_single(g, ident, current);
 	if (!pgm_catalog_fetch_revision(g->revs[r].id, &row))
-		elog(ERROR, "revision \"%s\" vanished", g->revs[r].id);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("revision \"%s\" disappeared from the catalog", g->revs[r].id)));
 
 	values[0] = CStringGetTextDatum(row.revision);
 	values[1] = pgm_text_array(row.parents, row.nparents);

@@ -36,16 +36,6 @@ describe_heads(PgmGraph *g, PgmIdxList heads)
 	return heads.n == 0 ? pstrdup("base") : pgm_format_ids(g, heads.items, heads.n);
 }
 
-static PgmPlan
-make_plan(PgmGraph *g, PgmState *st, const char *target, PgmIdxList current, bool upgrade)
-{
-	PgmTarget	t;
-
-	pgm_check_direction(target, upgrade);
-	t = pgm_resolve(g, target, current);
-	return upgrade ? pgm_plan_upgrade(g, st, &t) : pgm_plan_downgrade(g, st, &t, target);
-}
-
 static Datum
 migrate(FunctionCallInfo fcinfo, bool upgrade)
 {
@@ -58,13 +48,10 @@ migrate(FunctionCallInfo fcinfo, bool upgrade)
 	PgmState	st = e.st;
 	PgmPlan		plan;
 
-	plan = make_plan(g, &st, target, heads, upgrade);
+	plan = pgm_plan_to(g, &st, target, heads, upgrade);
 
 	if (plan.steps.n == 0)
-		ereport(NOTICE,
-				(errmsg("nothing to %s: the database is already at %s",
-						upgrade ? "upgrade" : "downgrade", describe_heads(g, heads)),
-				 errdetail("Target \"%s\" needs no step.", target)));
+		pgm_report_nothing_to_do(g, heads, target, upgrade);
 	else
 	{
 		PgmRun		run;
@@ -250,7 +237,7 @@ offline(FunctionCallInfo fcinfo, bool upgrade)
 		heads = f.revs;
 	}
 	st = pgm_state_from_heads(g, heads);
-	plan = make_plan(g, &st, target, heads, upgrade);
+	plan = pgm_plan_to(g, &st, target, heads, upgrade);
 	infos = pgm_catalog_plan_infos(g, plan.steps, plan.upgrade);
 	pgm_check_reversible(g, &plan, infos);
 	if (from == NULL)

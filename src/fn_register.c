@@ -106,7 +106,9 @@ check_unchanged(const PgmRevisionRow *row)
 	char	   *diff;
 
 	if (!pgm_catalog_fetch_revision(row->revision, &old))
-		elog(ERROR, "revision \"%s\" vanished during registration", row->revision);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("revision \"%s\" disappeared from the catalog", row->revision)));
 	diff = differences(&old, row);
 	if (diff)
 		ereport(ERROR,

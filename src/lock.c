@@ -95,8 +95,7 @@ pgm_lock_migrations(const char *what, bool session, int wait_ms, bool skip_if_lo
 
 	if (LockTimeout > 0 && LockTimeout < wait)
 		wait = LockTimeout;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
+	pgm_subxact_begin(oldcxt);
 	PG_TRY();
 	{
 		int			nest = NewGUCNestLevel();

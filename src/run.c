@@ -62,10 +62,24 @@
 
 #include "alembic.h"
 #include "catalog.h"
+#include "identifier.h"
 #include "run.h"
 #include "settings.h"
 #include "step.h"
 #include "subxact.h"
+
+/* The NOTICE of an upgrade or downgrade whose plan has no step */
+void
+pgm_report_nothing_to_do(PgmGraph *g, PgmIdxList heads, const char *target, bool upgrade)
+{
+	const char *at = heads.n ? pgm_format_ids(g, heads.items, heads.n) : "base";
+
+	ereport(NOTICE,
+			(upgrade ?
+			 errmsg("nothing to upgrade: the database is already at %s", at) :
+			 errmsg("nothing to downgrade: the database is already at %s", at),
+			 errdetail("Target \"%s\" needs no step.", target)));
+}
 
 /*
  * A downgrade through an irreversible revision (no downgrade SQL: infos
@@ -83,7 +97,7 @@ pgm_check_reversible(PgmGraph *g, PgmPlan *plan, PgmStepInfo *infos)
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("cannot downgrade through irreversible revision \"%s\"",
 							g->revs[plan->steps.items[i]].id),
-					 errdetail("The revision was registered without downgrade SQL. Nothing was changed."),
+					 errdetail("The revision was registered without downgrade SQL.  Nothing was changed."),
 					 errhint("Choose a downgrade target above it, or use migrate_stamp() after reverting by hand.")));
 }
 
@@ -97,7 +111,7 @@ pgm_check_transactional(PgmGraph *g, PgmPlan *plan, PgmStepInfo *infos, const ch
 					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 					 errmsg("revision \"%s\" is non-transactional and cannot run in %s",
 							g->revs[plan->steps.items[i]].id, what),
-					 errdetail("It was registered with transactional => false: its statements must run outside any transaction block. Nothing was changed."),
+					 errdetail("It was registered with transactional => false: its statements must run outside any transaction block.  Nothing was changed."),
 					 errhint("Apply it with CALL migrate_apply(...) outside a transaction block.")));
 }
 
@@ -190,8 +204,7 @@ pgm_apply_plan(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmStepInfo *infos, Pgm
 		ResourceOwner oldowner = CurrentResourceOwner;
 		ErrorData  *volatile edata = NULL;
 
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(oldcxt);
+		pgm_subxact_begin(oldcxt);
 		PG_TRY();
 		{
 			run_steps(g, st, plan, run, infos, step_cxt);

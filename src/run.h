@@ -14,6 +14,8 @@
 #include "srf_util.h"
 #include "step.h"
 
+extern void pgm_report_nothing_to_do(PgmGraph *g, PgmIdxList heads, const char *target,
+									 bool upgrade);
 extern void pgm_check_reversible(PgmGraph *g, PgmPlan *plan, PgmStepInfo *infos);
 extern void pgm_check_transactional(PgmGraph *g, PgmPlan *plan, PgmStepInfo *infos,
 									const char *what);

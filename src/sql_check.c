@@ -34,8 +34,7 @@ try_parse(const char *sql)
 	ResourceOwner oldowner = CurrentResourceOwner;
 	List	   *volatile result = NIL;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
+	pgm_subxact_begin(oldcxt);
 	PG_TRY();
 	{
 		result = pg_parse_query(sql);

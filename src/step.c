@@ -16,7 +16,8 @@
  * subtransaction, nor in a procedure at all: its SQL goes to a background
  * worker (nontx.c) that runs each statement at top level, while this
  * session waits having committed, holding no snapshot and no lock but
- * pg_migrate's own.
+ * pg_migrate's own.  The top of run.c describes the four execution modes
+ * and where the rows of failed attempts go.
  *
  *-------------------------------------------------------------------------
  */
@@ -150,8 +151,9 @@ report_progress(PgmGraph *g, int rev, bool upgrade, PgmRun *run, int attempt)
 			 attempt > 1 ? psprintf(", attempt %d", attempt) : "", msg[0] ? ": " : "", msg);
 	pgstat_report_activity(STATE_RUNNING, activity);
 	ereport(NOTICE,
-			(errmsg("%s %s%s%s", upgrade ? "upgrading to" : "downgrading", g->revs[rev].id,
-					msg[0] ? ": " : "", msg),
+			(upgrade ?
+			 errmsg("upgrading to %s%s%s", g->revs[rev].id, msg[0] ? ": " : "", msg) :
+			 errmsg("downgrading %s%s%s", g->revs[rev].id, msg[0] ? ": " : "", msg),
 			 attempt > 1 ? errdetail("Attempt %d.", attempt) : 0));
 }
 
@@ -175,7 +177,7 @@ return_row(PgmGraph *g, int rev, bool upgrade, PgmRun *run, TimestampTz started,
 /*
  * Record a successful step: version state and the success row.  In
  * function mode the rows of migrate_version are written once, at the end
- * of the run (apply.c): the run commits or aborts as a whole, and writing
+ * of the run (run.c): the run commits or aborts as a whole, and writing
  * them per step would leave one dead row version per step in a table that
  * every step reads.
  */
@@ -256,8 +258,7 @@ attempt_in_subxact(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run
 	if (lock_ms > 0)
 		wd = pgm_watchdog_start(Min(50, Max(1, lock_ms / 4)));
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
+	pgm_subxact_begin(oldcxt);
 	outer_timer = statement_timer_start(stmt_ms);
 	PG_TRY();
 	{
@@ -482,7 +483,7 @@ pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, PgmS
 			row.outcome = "retry";
 			keep_row(run, &row);
 			ereport(NOTICE,
-					(errmsg("revision %s timed out waiting for a lock; retrying in %d ms (%d of %d)",
+					(errmsg("revision \"%s\" timed out waiting for a lock; retrying in %d ms (%d of %d)",
 							id, backoff, attempt, retries),
 					 ctx.nblockers > 0 ?
 					 errdetail("Blocked by PID %s; migrate_log.blockers has the details.",

@@ -37,11 +37,11 @@ typedef struct PgmRun
 	int64		run_id;
 	const char *scope;
 	bool		commit_each;	/* CALL mode: commit after every step */
-	int			lock_timeout_ms;	/* this run's, or -1: pg_migrate.lock_timeout */
+	int			lock_timeout_ms;	/* the run's; -1: pg_migrate.lock_timeout */
 	int			statement_timeout_ms;
 	int			lock_retries;	/* -1: pg_migrate.lock_retries */
 	PgmSrf	   *out;			/* rows to return, or NULL */
-	bool	   *rows_before;	/* function mode: migrate_version when the run began */
+	bool	   *rows_before;	/* function mode: the heads at the start */
 	bool		one_subxact;	/* function mode without retries */
 	PgmStepAttempt cur;			/* with one_subxact */
 	int			step_no;		/* 1-based, for progress reports */
