@@ -31,7 +31,8 @@ OBJS = \
 	src/srf_util.o \
 	src/fn_register.o \
 	src/fn_migrate.o \
-	src/fn_inspect.o
+	src/fn_inspect.o \
+	src/fn_1_0.o
 
 DATA = pg_migrate--1.0.sql pg_migrate--1.1.sql pg_migrate--1.0--1.1.sql
 PGFILEDESC = "pg_migrate - schema migrations inside PostgreSQL"

@@ -31,7 +31,7 @@
 #include "pg_migrate.h"
 #include "settings.h"
 
-PG_FUNCTION_INFO_V1(pgm_apply);
+PG_FUNCTION_INFO_V1(migrate_apply);
 
 /* Does this session hold the migration lock at session level? */
 static bool session_lock_held = false;
@@ -59,7 +59,7 @@ called_atomically(FunctionCallInfo fcinfo)
 }
 
 Datum
-pgm_apply(PG_FUNCTION_ARGS)
+migrate_apply(PG_FUNCTION_ARGS)
 {
 	static bool callback_registered = false;
 	char	   *target = pgm_arg_text(fcinfo, 0, "target");

@@ -22,14 +22,14 @@
 /* How the read-only functions name themselves when called from a migration */
 #define READ_ONLY "pg_migrate functions"
 
-PG_FUNCTION_INFO_V1(pgm_current);
-PG_FUNCTION_INFO_V1(pgm_current_verbose);
-PG_FUNCTION_INFO_V1(pgm_heads);
-PG_FUNCTION_INFO_V1(pgm_bases);
-PG_FUNCTION_INFO_V1(pgm_branches);
-PG_FUNCTION_INFO_V1(pgm_history);
-PG_FUNCTION_INFO_V1(pgm_resolve_identifier);
-PG_FUNCTION_INFO_V1(pgm_show);
+PG_FUNCTION_INFO_V1(migrate_current);
+PG_FUNCTION_INFO_V1(migrate_current_verbose);
+PG_FUNCTION_INFO_V1(migrate_heads);
+PG_FUNCTION_INFO_V1(migrate_bases);
+PG_FUNCTION_INFO_V1(migrate_branches);
+PG_FUNCTION_INFO_V1(migrate_history);
+PG_FUNCTION_INFO_V1(migrate_resolve);
+PG_FUNCTION_INFO_V1(migrate_show);
 
 /* Branch labels that apply to each revision (Alembic's propagation) */
 typedef struct LabelIndex
@@ -81,7 +81,7 @@ ids_array(PgmGraph *g, const int *idx, int n)
 }
 
 Datum
-pgm_current(PG_FUNCTION_ARGS)
+migrate_current(PG_FUNCTION_ARGS)
 {
 	PgmSrf		out = pgm_srf_begin(fcinfo);
 	PgmEntry	e = pgm_enter(READ_ONLY, PGM_ENTER_HEADS);
@@ -105,7 +105,7 @@ pgm_current(PG_FUNCTION_ARGS)
  * alembic current; only the columns differ from migrate_current()).
  */
 Datum
-pgm_current_verbose(PG_FUNCTION_ARGS)
+migrate_current_verbose(PG_FUNCTION_ARGS)
 {
 	PgmSrf		out = pgm_srf_begin(fcinfo);
 	PgmEntry	e;
@@ -160,19 +160,19 @@ list_revisions(FunctionCallInfo fcinfo, bool heads)
 }
 
 Datum
-pgm_heads(PG_FUNCTION_ARGS)
+migrate_heads(PG_FUNCTION_ARGS)
 {
 	return list_revisions(fcinfo, true);
 }
 
 Datum
-pgm_bases(PG_FUNCTION_ARGS)
+migrate_bases(PG_FUNCTION_ARGS)
 {
 	return list_revisions(fcinfo, false);
 }
 
 Datum
-pgm_branches(PG_FUNCTION_ARGS)
+migrate_branches(PG_FUNCTION_ARGS)
 {
 	PgmSrf		out = pgm_srf_begin(fcinfo);
 	PgmGraph   *g = pgm_enter(READ_ONLY, PGM_ENTER_GRAPH).g;
@@ -199,7 +199,7 @@ pgm_branches(PG_FUNCTION_ARGS)
  * Newest first.
  */
 Datum
-pgm_history(PG_FUNCTION_ARGS)
+migrate_history(PG_FUNCTION_ARGS)
 {
 	char	   *range = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	PgmSrf		out = pgm_srf_begin(fcinfo);
@@ -311,7 +311,7 @@ pgm_history(PG_FUNCTION_ARGS)
 
 /* migrate_resolve(identifier) -> text[]; '{}' for base */
 Datum
-pgm_resolve_identifier(PG_FUNCTION_ARGS)
+migrate_resolve(PG_FUNCTION_ARGS)
 {
 	char	   *ident = pgm_arg_text(fcinfo, 0, "identifier");
 	MemoryContext outer = CurrentMemoryContext;
@@ -328,7 +328,7 @@ pgm_resolve_identifier(PG_FUNCTION_ARGS)
 }
 
 Datum
-pgm_show(PG_FUNCTION_ARGS)
+migrate_show(PG_FUNCTION_ARGS)
 {
 	char	   *ident = pgm_arg_text(fcinfo, 0, "identifier");
 	PgmSrf		out = pgm_srf_begin(fcinfo);

@@ -22,12 +22,12 @@
 #include "offline.h"
 #include "pg_migrate.h"
 
-PG_FUNCTION_INFO_V1(pgm_upgrade);
-PG_FUNCTION_INFO_V1(pgm_downgrade);
-PG_FUNCTION_INFO_V1(pgm_stamp);
-PG_FUNCTION_INFO_V1(pgm_adopt_alembic);
-PG_FUNCTION_INFO_V1(pgm_upgrade_sql);
-PG_FUNCTION_INFO_V1(pgm_downgrade_sql);
+PG_FUNCTION_INFO_V1(migrate_upgrade);
+PG_FUNCTION_INFO_V1(migrate_downgrade);
+PG_FUNCTION_INFO_V1(migrate_stamp);
+PG_FUNCTION_INFO_V1(migrate_adopt_alembic);
+PG_FUNCTION_INFO_V1(migrate_upgrade_sql);
+PG_FUNCTION_INFO_V1(migrate_downgrade_sql);
 
 /* "a1, b2" or "base", for messages */
 static char *
@@ -67,13 +67,13 @@ migrate(FunctionCallInfo fcinfo, bool upgrade)
 }
 
 Datum
-pgm_upgrade(PG_FUNCTION_ARGS)
+migrate_upgrade(PG_FUNCTION_ARGS)
 {
 	return migrate(fcinfo, true);
 }
 
 Datum
-pgm_downgrade(PG_FUNCTION_ARGS)
+migrate_downgrade(PG_FUNCTION_ARGS)
 {
 	return migrate(fcinfo, false);
 }
@@ -139,7 +139,7 @@ stamp_revisions(PgmGraph *g, PgmIdxList heads, PgmIdxList named_list, PgmSrf *ou
  * names, running no SQL (alembic stamp --purge).  Returns the new rows.
  */
 Datum
-pgm_stamp(PG_FUNCTION_ARGS)
+migrate_stamp(PG_FUNCTION_ARGS)
 {
 	char	   *target = pgm_arg_text(fcinfo, 0, "target");
 	PgmSrf		out = pgm_srf_begin(fcinfo);
@@ -166,7 +166,7 @@ pgm_stamp(PG_FUNCTION_ARGS)
  * version that is not registered is an error: import the project first.
  */
 Datum
-pgm_adopt_alembic(PG_FUNCTION_ARGS)
+migrate_adopt_alembic(PG_FUNCTION_ARGS)
 {
 	Oid			table;
 	PgmSrf		out;
@@ -249,13 +249,13 @@ offline(FunctionCallInfo fcinfo, bool upgrade)
 }
 
 Datum
-pgm_upgrade_sql(PG_FUNCTION_ARGS)
+migrate_upgrade_sql(PG_FUNCTION_ARGS)
 {
 	return offline(fcinfo, true);
 }
 
 Datum
-pgm_downgrade_sql(PG_FUNCTION_ARGS)
+migrate_downgrade_sql(PG_FUNCTION_ARGS)
 {
 	return offline(fcinfo, false);
 }

@@ -29,11 +29,11 @@
 #include "srf_util.h"
 
 
-PG_FUNCTION_INFO_V1(pgm_revision);
-PG_FUNCTION_INFO_V1(pgm_revision_single);
-PG_FUNCTION_INFO_V1(pgm_new);
-PG_FUNCTION_INFO_V1(pgm_merge);
-PG_FUNCTION_INFO_V1(pgm_merge_single);
+PG_FUNCTION_INFO_V1(migrate_revision);
+PG_FUNCTION_INFO_V1(migrate_revision_single);
+PG_FUNCTION_INFO_V1(migrate_new);
+PG_FUNCTION_INFO_V1(migrate_merge);
+PG_FUNCTION_INFO_V1(migrate_merge_single);
 
 /* Reject duplicates inside one list (parents, labels, depends_on) */
 static void
@@ -239,13 +239,13 @@ revision_common(FunctionCallInfo fcinfo, bool single_parent)
 }
 
 Datum
-pgm_revision(PG_FUNCTION_ARGS)
+migrate_revision(PG_FUNCTION_ARGS)
 {
 	return revision_common(fcinfo, false);
 }
 
 Datum
-pgm_revision_single(PG_FUNCTION_ARGS)
+migrate_revision_single(PG_FUNCTION_ARGS)
 {
 	return revision_common(fcinfo, true);
 }
@@ -276,7 +276,7 @@ new_revision_id(PgmGraph *g)
  * head named ('label@head', an id, or 'base' to start a new base).
  */
 Datum
-pgm_new(PG_FUNCTION_ARGS)
+migrate_new(PG_FUNCTION_ARGS)
 {
 	PgmRevisionRow row = {0};
 	MemoryContext outer = CurrentMemoryContext;
@@ -399,7 +399,7 @@ merge_common(FunctionCallInfo fcinfo, char **idents, int nidents)
 }
 
 Datum
-pgm_merge(PG_FUNCTION_ARGS)
+migrate_merge(PG_FUNCTION_ARGS)
 {
 	int			n;
 	char	  **idents = pgm_arg_text_array(fcinfo, 0, "revisions", &n);
@@ -408,7 +408,7 @@ pgm_merge(PG_FUNCTION_ARGS)
 }
 
 Datum
-pgm_merge_single(PG_FUNCTION_ARGS)
+migrate_merge_single(PG_FUNCTION_ARGS)
 {
 	char	   *ident = pgm_arg_text(fcinfo, 0, "revisions");
 
