@@ -10,13 +10,19 @@ MODULE_big = pg_migrate
 OBJS = \
 	src/pg_migrate.o \
 	src/catalog.o \
+	src/catalog_graph.o \
+	src/catalog_plan.o \
+	src/alembic.o \
 	src/graph.o \
 	src/identifier.o \
 	src/plan.o \
-	src/apply.o \
+	src/run.o \
 	src/step.o \
 	src/run_log.o \
-	src/worker.o \
+	src/bgtask.o \
+	src/nontx.o \
+	src/lock.o \
+	src/entry.o \
 	src/watchdog.o \
 	src/settings.o \
 	src/fn_apply.o \
@@ -25,7 +31,8 @@ OBJS = \
 	src/srf_util.o \
 	src/fn_register.o \
 	src/fn_migrate.o \
-	src/fn_inspect.o
+	src/fn_inspect.o \
+	src/fn_1_0.o
 
 DATA = pg_migrate--1.0.sql pg_migrate--1.1.sql pg_migrate--1.0--1.1.sql
 PGFILEDESC = "pg_migrate - schema migrations inside PostgreSQL"

@@ -47,3 +47,143 @@ REVOKE ALL ON SCHEMA pgmigrate FROM PUBLIC;
 -- in every function that writes the version state; 1.0's migrate_stamp
 -- pinned its own and failed with 42P01 on an unqualified name.
 ALTER FUNCTION @extschema@.migrate_stamp(text) RESET search_path;
+
+-- From 1.1 on the C function behind each SQL function carries its SQL name
+-- (migrate_upgrade, not pgm_upgrade): the same definitions as in
+-- pg_migrate--1.1.sql, now pointing at those symbols.  The library keeps
+-- 1.0's symbols as aliases (src/fn_1_0.c) for a database not yet updated.
+CREATE OR REPLACE FUNCTION @extschema@.migrate_revision(revision text, down_revision text[], upgrade_sql text,
+                                 downgrade_sql text DEFAULT NULL, message text DEFAULT '',
+                                 branch_labels text[] DEFAULT '{}', depends_on text[] DEFAULT '{}',
+                                 lock_timeout interval DEFAULT NULL, statement_timeout interval DEFAULT NULL,
+                                 transactional boolean DEFAULT true)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_revision'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_revision(revision text, down_revision text, upgrade_sql text,
+                                 downgrade_sql text DEFAULT NULL, message text DEFAULT '',
+                                 branch_labels text[] DEFAULT '{}', depends_on text[] DEFAULT '{}',
+                                 lock_timeout interval DEFAULT NULL, statement_timeout interval DEFAULT NULL,
+                                 transactional boolean DEFAULT true)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_revision_single'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_new(message text, upgrade_sql text, downgrade_sql text DEFAULT NULL,
+                            head text DEFAULT NULL, branch_labels text[] DEFAULT '{}',
+                            depends_on text[] DEFAULT '{}')
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_new'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_merge(revisions text[], message text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_merge'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_merge(revisions text, message text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_merge_single'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_upgrade(target text DEFAULT 'head')
+RETURNS TABLE (revision text, direction text, message text, duration interval)
+AS 'MODULE_PATHNAME', 'migrate_upgrade'
+LANGUAGE C VOLATILE;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_downgrade(target text)
+RETURNS TABLE (revision text, direction text, message text, duration interval)
+AS 'MODULE_PATHNAME', 'migrate_downgrade'
+LANGUAGE C VOLATILE;
+
+CREATE OR REPLACE PROCEDURE @extschema@.migrate_apply(target text DEFAULT 'head',
+                               downgrade boolean DEFAULT false,
+                               single_transaction boolean DEFAULT false,
+                               skip_if_locked boolean DEFAULT false,
+                               lock_wait_timeout interval DEFAULT NULL,
+                               lock_timeout interval DEFAULT NULL,
+                               statement_timeout interval DEFAULT NULL,
+                               lock_retries integer DEFAULT NULL)
+AS 'MODULE_PATHNAME', 'migrate_apply'
+LANGUAGE C;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_stamp(target text)
+RETURNS TABLE (revision text)
+AS 'MODULE_PATHNAME', 'migrate_stamp'
+LANGUAGE C VOLATILE;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_adopt_alembic(version_table text DEFAULT 'alembic_version')
+RETURNS TABLE (revision text)
+AS 'MODULE_PATHNAME', 'migrate_adopt_alembic'
+LANGUAGE C VOLATILE;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_upgrade_sql(target text DEFAULT 'head', from_revision text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_upgrade_sql'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_downgrade_sql(target text, from_revision text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_downgrade_sql'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_current()
+RETURNS TABLE (revision text)
+AS 'MODULE_PATHNAME', 'migrate_current'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_current(verbose boolean)
+RETURNS TABLE (revision text, branch_labels text[], message text, is_graph_head boolean)
+AS 'MODULE_PATHNAME', 'migrate_current_verbose'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_heads()
+RETURNS TABLE (revision text, branch_labels text[], message text)
+AS 'MODULE_PATHNAME', 'migrate_heads'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_bases()
+RETURNS TABLE (revision text, branch_labels text[], message text)
+AS 'MODULE_PATHNAME', 'migrate_bases'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_branches()
+RETURNS TABLE (revision text, next_revisions text[], message text)
+AS 'MODULE_PATHNAME', 'migrate_branches'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_history(range text DEFAULT NULL)
+RETURNS TABLE (revision text, down_revisions text[], branch_labels text[], message text,
+               is_head boolean, is_base boolean, is_branch_point boolean,
+               is_merge boolean, is_applied boolean)
+AS 'MODULE_PATHNAME', 'migrate_history'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_resolve(identifier text)
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'migrate_resolve'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE OR REPLACE FUNCTION @extschema@.migrate_show(identifier text)
+RETURNS TABLE (revision text, down_revisions text[], depends_on text[], branch_labels text[],
+               message text, upgrade_sql text, downgrade_sql text, checksum text,
+               registered_by name, registered_at timestamptz,
+               is_head boolean, is_applied boolean, next_revisions text[])
+AS 'MODULE_PATHNAME', 'migrate_show'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;

@@ -201,7 +201,7 @@ CREATE FUNCTION migrate_revision(revision text, down_revision text[], upgrade_sq
                                  lock_timeout interval DEFAULT NULL, statement_timeout interval DEFAULT NULL,
                                  transactional boolean DEFAULT true)
 RETURNS text
-AS 'MODULE_PATHNAME', 'pgm_revision'
+AS 'MODULE_PATHNAME', 'migrate_revision'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 
@@ -212,7 +212,7 @@ CREATE FUNCTION migrate_revision(revision text, down_revision text, upgrade_sql 
                                  lock_timeout interval DEFAULT NULL, statement_timeout interval DEFAULT NULL,
                                  transactional boolean DEFAULT true)
 RETURNS text
-AS 'MODULE_PATHNAME', 'pgm_revision_single'
+AS 'MODULE_PATHNAME', 'migrate_revision_single'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 
@@ -220,19 +220,19 @@ CREATE FUNCTION migrate_new(message text, upgrade_sql text, downgrade_sql text D
                             head text DEFAULT NULL, branch_labels text[] DEFAULT '{}',
                             depends_on text[] DEFAULT '{}')
 RETURNS text
-AS 'MODULE_PATHNAME', 'pgm_new'
+AS 'MODULE_PATHNAME', 'migrate_new'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION migrate_merge(revisions text[], message text DEFAULT '')
 RETURNS text
-AS 'MODULE_PATHNAME', 'pgm_merge'
+AS 'MODULE_PATHNAME', 'migrate_merge'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION migrate_merge(revisions text, message text DEFAULT '')
 RETURNS text
-AS 'MODULE_PATHNAME', 'pgm_merge_single'
+AS 'MODULE_PATHNAME', 'migrate_merge_single'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 
@@ -243,12 +243,12 @@ SET search_path = pg_catalog, pg_temp;
 --
 CREATE FUNCTION migrate_upgrade(target text DEFAULT 'head')
 RETURNS TABLE (revision text, direction text, message text, duration interval)
-AS 'MODULE_PATHNAME', 'pgm_upgrade'
+AS 'MODULE_PATHNAME', 'migrate_upgrade'
 LANGUAGE C VOLATILE;
 
 CREATE FUNCTION migrate_downgrade(target text)
 RETURNS TABLE (revision text, direction text, message text, duration interval)
-AS 'MODULE_PATHNAME', 'pgm_downgrade'
+AS 'MODULE_PATHNAME', 'migrate_downgrade'
 LANGUAGE C VOLATILE;
 
 -- Production runs: commits after each step (its version-state change and
@@ -264,7 +264,7 @@ CREATE PROCEDURE migrate_apply(target text DEFAULT 'head',
                                lock_timeout interval DEFAULT NULL,
                                statement_timeout interval DEFAULT NULL,
                                lock_retries integer DEFAULT NULL)
-AS 'MODULE_PATHNAME', 'pgm_apply'
+AS 'MODULE_PATHNAME', 'migrate_apply'
 LANGUAGE C;
 
 -- No pinned search_path either: with pg_migrate.alembic_version_table set,
@@ -272,7 +272,7 @@ LANGUAGE C;
 -- the caller's session would resolve them, exactly as in migrate_upgrade.
 CREATE FUNCTION migrate_stamp(target text)
 RETURNS TABLE (revision text)
-AS 'MODULE_PATHNAME', 'pgm_stamp'
+AS 'MODULE_PATHNAME', 'migrate_stamp'
 LANGUAGE C VOLATILE;
 
 -- Take over a database that Alembic manages: stamp the versions its
@@ -281,19 +281,19 @@ LANGUAGE C VOLATILE;
 -- own statements are schema-qualified like all of pg_migrate's.
 CREATE FUNCTION migrate_adopt_alembic(version_table text DEFAULT 'alembic_version')
 RETURNS TABLE (revision text)
-AS 'MODULE_PATHNAME', 'pgm_adopt_alembic'
+AS 'MODULE_PATHNAME', 'migrate_adopt_alembic'
 LANGUAGE C VOLATILE;
 
 -- Offline mode: the script that would run, applying nothing.
 CREATE FUNCTION migrate_upgrade_sql(target text DEFAULT 'head', from_revision text DEFAULT NULL)
 RETURNS text
-AS 'MODULE_PATHNAME', 'pgm_upgrade_sql'
+AS 'MODULE_PATHNAME', 'migrate_upgrade_sql'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION migrate_downgrade_sql(target text, from_revision text DEFAULT NULL)
 RETURNS text
-AS 'MODULE_PATHNAME', 'pgm_downgrade_sql'
+AS 'MODULE_PATHNAME', 'migrate_downgrade_sql'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
@@ -302,7 +302,7 @@ SET search_path = pg_catalog, pg_temp;
 --
 CREATE FUNCTION migrate_current()
 RETURNS TABLE (revision text)
-AS 'MODULE_PATHNAME', 'pgm_current'
+AS 'MODULE_PATHNAME', 'migrate_current'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
@@ -310,25 +310,25 @@ SET search_path = pg_catalog, pg_temp;
 -- carries, its message, and whether it is also a head of the graph
 CREATE FUNCTION migrate_current(verbose boolean)
 RETURNS TABLE (revision text, branch_labels text[], message text, is_graph_head boolean)
-AS 'MODULE_PATHNAME', 'pgm_current_verbose'
+AS 'MODULE_PATHNAME', 'migrate_current_verbose'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION migrate_heads()
 RETURNS TABLE (revision text, branch_labels text[], message text)
-AS 'MODULE_PATHNAME', 'pgm_heads'
+AS 'MODULE_PATHNAME', 'migrate_heads'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION migrate_bases()
 RETURNS TABLE (revision text, branch_labels text[], message text)
-AS 'MODULE_PATHNAME', 'pgm_bases'
+AS 'MODULE_PATHNAME', 'migrate_bases'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION migrate_branches()
 RETURNS TABLE (revision text, next_revisions text[], message text)
-AS 'MODULE_PATHNAME', 'pgm_branches'
+AS 'MODULE_PATHNAME', 'migrate_branches'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
@@ -336,13 +336,13 @@ CREATE FUNCTION migrate_history(range text DEFAULT NULL)
 RETURNS TABLE (revision text, down_revisions text[], branch_labels text[], message text,
                is_head boolean, is_base boolean, is_branch_point boolean,
                is_merge boolean, is_applied boolean)
-AS 'MODULE_PATHNAME', 'pgm_history'
+AS 'MODULE_PATHNAME', 'migrate_history'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION migrate_resolve(identifier text)
 RETURNS text[]
-AS 'MODULE_PATHNAME', 'pgm_resolve_identifier'
+AS 'MODULE_PATHNAME', 'migrate_resolve'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
@@ -351,7 +351,7 @@ RETURNS TABLE (revision text, down_revisions text[], depends_on text[], branch_l
                message text, upgrade_sql text, downgrade_sql text, checksum text,
                registered_by name, registered_at timestamptz,
                is_head boolean, is_applied boolean, next_revisions text[])
-AS 'MODULE_PATHNAME', 'pgm_show'
+AS 'MODULE_PATHNAME', 'migrate_show'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 

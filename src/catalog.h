@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * catalog.h
- *	  All SPI access to pg_migrate's own tables.
+ *	  All SPI access to pg_migrate's own tables (catalog.c,
+ *	  catalog_graph.c, catalog_plan.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -11,7 +12,31 @@
 #include "datatype/timestamp.h"
 
 #include "graph.h"
-#include "run_log.h"
+#include "plan.h"
+
+/* One attempt of one step, or one revision stamped */
+typedef struct PgmLogRow
+{
+	int64		run_id;
+	const char *scope;
+	const char *revision;
+	const char *direction;		/* upgrade, downgrade, stamp, unstamp */
+	int			attempt;
+	const char *outcome;		/* success, failed, retry */
+	TimestampTz started;
+	TimestampTz finished;
+	bool		with_txid;		/* record pg_current_xact_id() (committed work) */
+	/* who: the session that ran the step, not the one that writes the row */
+	const char *role;
+	const char *session_role;
+	int			pid;
+	/* what went wrong, for failed and retry rows */
+	const char *sqlstate;
+	const char *message;
+	const char *detail;
+	int			position;		/* 0: none */
+	const char *blockers;		/* JSON array text, or NULL */
+} PgmLogRow;
 
 /* What the apply engine needs to run one step */
 typedef struct PgmStepInfo
@@ -47,28 +72,30 @@ typedef struct PgmRevisionRow
 	Datum		registered_at;	/* timestamptz */
 } PgmRevisionRow;
 
+/* catalog.c: the session, and single-row statements */
 extern void pgm_catalog_connect(bool read_only);
 extern void pgm_catalog_connect_nonatomic(void);
-extern void pgm_catalog_after_commit(void);
+extern void pgm_catalog_commit(void);
 extern void pgm_catalog_finish(void);
 extern const char *pgm_catalog_schema(void);
 
-extern PgmGraph *pgm_catalog_load_graph(void);
 extern PgmIdxList pgm_catalog_load_heads(PgmGraph *g, const char *scope);
 
 extern bool pgm_catalog_revision_exists(const char *id);
 extern char *pgm_catalog_label_owner(const char *label);
 extern bool pgm_catalog_fetch_revision(const char *id, PgmRevisionRow *row);
 extern bool pgm_catalog_insert_revision(const PgmRevisionRow *row);
-extern PgmStepInfo *pgm_catalog_plan_infos(PgmGraph *g, PgmIdxList steps, bool upgrade);
 extern int64 pgm_catalog_new_run(void);
-extern char *pgm_catalog_describe_sessions(const int *pids, int n);
 
 extern void pgm_catalog_add_head(const char *scope, const char *id);
 extern void pgm_catalog_remove_head(const char *scope, const char *id);
+extern void pgm_catalog_write_heads(PgmGraph *g, const PgmHeadChange *ch, const char *scope);
 extern void pgm_catalog_log(const PgmLogRow *row);
-extern char *pgm_catalog_table_name(Oid table);
-extern char **pgm_catalog_alembic_versions(Oid table, int *n);
-extern void pgm_catalog_sync_alembic(const char *scope);
+
+/* catalog_graph.c */
+extern PgmGraph *pgm_catalog_load_graph(void);
+
+/* catalog_plan.c */
+extern PgmStepInfo *pgm_catalog_plan_infos(PgmGraph *g, PgmIdxList steps, bool upgrade);
 
 #endif							/* PGM_CATALOG_H */

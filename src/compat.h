@@ -1,7 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * compat.h
- *	  The one place that knows about differences between PostgreSQL 13 to 17.
+ *	  The one place that knows about differences between PostgreSQL 13 to
+ *	  17: every #if PG_VERSION_NUM of pg_migrate is here.  Only the 15 side
+ *	  is compiled by the test suite; the others mirror the server's own
+ *	  APIs of those releases.
  *
  *-------------------------------------------------------------------------
  */
@@ -9,11 +12,89 @@
 #define PGM_COMPAT_H
 
 #include "postgres.h"
+#include "commands/defrem.h"
+#include "nodes/parsenodes.h"
 #include "utils/guc.h"
 
 /* MarkGUCPrefixReserved replaced EmitWarningsOnPlaceholders in 15 */
 #if PG_VERSION_NUM < 150000
 #define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
+/*
+ * Commit in a procedure.  SPI_commit() starts the next transaction itself
+ * from 15 on; before, SPI_start_transaction() did.
+ */
+#if PG_VERSION_NUM >= 150000
+#define pgm_spi_commit()	SPI_commit()
+#else
+#define pgm_spi_commit()	(SPI_commit(), SPI_start_transaction())
+#endif
+
+/* pg_analyze_and_rewrite() was renamed ..._fixedparams() in 15 */
+#if PG_VERSION_NUM < 150000
+#define pg_analyze_and_rewrite_fixedparams(tree, sql, types, ntypes, env) \
+	pg_analyze_and_rewrite((tree), (sql), (types), (ntypes), (env))
+#endif
+
+/*
+ * Is a REINDEX CONCURRENTLY?  From 14 on the option is one of the
+ * statement's params; in 13 it is a field.
+ */
+static inline bool
+pgm_reindex_is_concurrent(ReindexStmt *stmt)
+{
+#if PG_VERSION_NUM >= 140000
+	ListCell   *lc;
+
+	foreach(lc, stmt->params)
+	{
+		DefElem    *opt = (DefElem *) lfirst(lc);
+
+		if (strcmp(opt->defname, "concurrently") == 0)
+			return defGetBoolean(opt);
+	}
+	return false;
+#else
+	return stmt->concurrent;
+#endif
+}
+
+/*
+ * get_extension_schema() is exported from 16 on; before, scan pg_extension
+ * as it does.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "commands/extension.h"
+#define pgm_extension_schema(ext)	get_extension_schema(ext)
+#else
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+
+static inline Oid
+pgm_extension_schema(Oid ext)
+{
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			nsp = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(ext));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return nsp;
+}
 #endif
 
 #endif							/* PGM_COMPAT_H */

@@ -12,6 +12,7 @@
  * background worker).  pg_migrate's migration lock is held at session level
  * for the whole call, so no other migrator slips in between two steps; it
  * is released at the end, and by a transaction callback if the call fails.
+ * (run.c describes the execution modes.)
  *
  *-------------------------------------------------------------------------
  */
@@ -22,13 +23,15 @@
 #include "nodes/parsenodes.h"
 #include "pgstat.h"
 
-#include "apply.h"
+#include "entry.h"
+#include "lock.h"
+#include "run.h"
 #include "catalog.h"
 #include "identifier.h"
 #include "pg_migrate.h"
 #include "settings.h"
 
-PG_FUNCTION_INFO_V1(pgm_apply);
+PG_FUNCTION_INFO_V1(migrate_apply);
 
 /* Does this session hold the migration lock at session level? */
 static bool session_lock_held = false;
@@ -56,7 +59,7 @@ called_atomically(FunctionCallInfo fcinfo)
 }
 
 Datum
-pgm_apply(PG_FUNCTION_ARGS)
+migrate_apply(PG_FUNCTION_ARGS)
 {
 	static bool callback_registered = false;
 	char	   *target = pgm_arg_text(fcinfo, 0, "target");
@@ -66,10 +69,10 @@ pgm_apply(PG_FUNCTION_ARGS)
 	int			lock_wait = pgm_arg_interval_ms(fcinfo, 4, "lock_wait_timeout");
 	bool		atomic = called_atomically(fcinfo);
 	PgmRun		run;
+	PgmEntry	e;
 	PgmGraph   *g;
 	PgmIdxList	heads;
 	PgmState	st;
-	PgmTarget	t;
 	PgmPlan		plan;
 	PgmStepInfo *infos;
 
@@ -80,44 +83,30 @@ pgm_apply(PG_FUNCTION_ARGS)
 				 errmsg("migrate_apply() cannot commit inside a transaction block"),
 				 errdetail("It commits after each step, which is impossible inside BEGIN ... COMMIT or when it is called from a function."),
 				 errhint("CALL it outside a transaction block, pass single_transaction => true, or use SELECT migrate_upgrade(...) inside your transaction.")));
-	pgm_require_read_committed("migrate_apply()");
-	if (XactReadOnly)
-		ereport(ERROR,
-				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				 errmsg("migrate_apply() cannot run in a read-only transaction")));
 	if (!callback_registered)
 	{
 		RegisterXactCallback(release_on_abort, NULL);
 		callback_registered = true;
 	}
-
-	if (atomic)
-		pgm_catalog_connect(false);
-	else
-		pgm_catalog_connect_nonatomic();
+	e = pgm_enter("migrate_apply()", PGM_ENTER_READ_WRITE | (atomic ? 0 : PGM_ENTER_NONATOMIC));
 
 	/* session-level when committing between steps, else the transaction's */
 	if (!pgm_lock_migrations("migrate_apply()", !single,
 							 lock_wait >= 0 ? lock_wait : pgm_lock_wait_timeout, skip))
 	{
-		pgm_catalog_finish();
+		pgm_leave();
 		PG_RETURN_VOID();
 	}
 	session_lock_held = !single;
 
-	g = pgm_catalog_load_graph();
-	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
-	st = pgm_state_from_heads(g, heads);
-	pgm_check_direction(target, !downgrade);
-	t = pgm_resolve(g, target, heads);
-	plan = downgrade ? pgm_plan_downgrade(g, &st, &t, target) : pgm_plan_upgrade(g, &st, &t);
+	pgm_enter_load(&e, PGM_ENTER_STATE);
+	g = e.g;
+	heads = e.heads;
+	st = e.st;
+	plan = pgm_plan_to(g, &st, target, heads, !downgrade);
 
 	if (plan.steps.n == 0)
-		ereport(NOTICE,
-				(errmsg("nothing to %s: the database is already at %s",
-						downgrade ? "downgrade" : "upgrade",
-						heads.n ? pgm_format_ids(g, heads.items, heads.n) : "base"),
-				 errdetail("Target \"%s\" needs no step.", target)));
+		pgm_report_nothing_to_do(g, heads, target, !downgrade);
 	else
 	{
 		infos = pgm_catalog_plan_infos(g, plan.steps, plan.upgrade);
@@ -134,8 +123,11 @@ pgm_apply(PG_FUNCTION_ARGS)
 					 errmsg("lock_retries must not be negative")));
 		pgm_apply_plan(g, &st, &plan, infos, &run);
 		ereport(NOTICE,
-				(errmsg("%s %d revision%s", downgrade ? "downgraded" : "applied", plan.steps.n,
-						plan.steps.n == 1 ? "" : "s")));
+				(downgrade ?
+				 errmsg_plural("downgraded %d revision", "downgraded %d revisions",
+							   plan.steps.n, plan.steps.n) :
+				 errmsg_plural("applied %d revision", "applied %d revisions",
+							   plan.steps.n, plan.steps.n)));
 	}
 
 	if (session_lock_held)
@@ -144,6 +136,6 @@ pgm_apply(PG_FUNCTION_ARGS)
 		pgm_unlock_migrations();
 	}
 	pgstat_report_activity(STATE_RUNNING, "CALL migrate_apply(...)");
-	pgm_catalog_finish();
+	pgm_leave();
 	PG_RETURN_VOID();
 }

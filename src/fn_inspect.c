@@ -13,19 +13,23 @@
 #include "utils/builtins.h"
 
 #include "catalog.h"
+#include "entry.h"
 #include "identifier.h"
 #include "pg_migrate.h"
 #include "plan.h"
 #include "srf_util.h"
 
-PG_FUNCTION_INFO_V1(pgm_current);
-PG_FUNCTION_INFO_V1(pgm_current_verbose);
-PG_FUNCTION_INFO_V1(pgm_heads);
-PG_FUNCTION_INFO_V1(pgm_bases);
-PG_FUNCTION_INFO_V1(pgm_branches);
-PG_FUNCTION_INFO_V1(pgm_history);
-PG_FUNCTION_INFO_V1(pgm_resolve_identifier);
-PG_FUNCTION_INFO_V1(pgm_show);
+/* How the read-only functions name themselves when called from a migration */
+#define READ_ONLY "pg_migrate functions"
+
+PG_FUNCTION_INFO_V1(migrate_current);
+PG_FUNCTION_INFO_V1(migrate_current_verbose);
+PG_FUNCTION_INFO_V1(migrate_heads);
+PG_FUNCTION_INFO_V1(migrate_bases);
+PG_FUNCTION_INFO_V1(migrate_branches);
+PG_FUNCTION_INFO_V1(migrate_history);
+PG_FUNCTION_INFO_V1(migrate_resolve);
+PG_FUNCTION_INFO_V1(migrate_show);
 
 /* Branch labels that apply to each revision (Alembic's propagation) */
 typedef struct LabelIndex
@@ -77,15 +81,13 @@ ids_array(PgmGraph *g, const int *idx, int n)
 }
 
 Datum
-pgm_current(PG_FUNCTION_ARGS)
+migrate_current(PG_FUNCTION_ARGS)
 {
 	PgmSrf		out = pgm_srf_begin(fcinfo);
-	PgmGraph   *g;
-	PgmIdxList	heads;
+	PgmEntry	e = pgm_enter(READ_ONLY, PGM_ENTER_HEADS);
+	PgmGraph   *g = e.g;
+	PgmIdxList	heads = e.heads;
 
-	pgm_catalog_connect(true);
-	g = pgm_catalog_load_graph();
-	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
 	for (int i = 0; i < heads.n; i++)
 	{
 		Datum		v = CStringGetTextDatum(g->revs[heads.items[i]].id);
@@ -93,7 +95,7 @@ pgm_current(PG_FUNCTION_ARGS)
 
 		tuplestore_putvalues(out.store, out.desc, &v, &isnull);
 	}
-	pgm_catalog_finish();
+	pgm_leave();
 	return (Datum) 0;
 }
 
@@ -103,17 +105,18 @@ pgm_current(PG_FUNCTION_ARGS)
  * alembic current; only the columns differ from migrate_current()).
  */
 Datum
-pgm_current_verbose(PG_FUNCTION_ARGS)
+migrate_current_verbose(PG_FUNCTION_ARGS)
 {
 	PgmSrf		out = pgm_srf_begin(fcinfo);
+	PgmEntry	e;
 	PgmGraph   *g;
 	PgmIdxList	heads;
 	LabelIndex	li;
 
 	(void) pgm_arg_bool(fcinfo, 0, "verbose");
-	pgm_catalog_connect(true);
-	g = pgm_catalog_load_graph();
-	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
+	e = pgm_enter(READ_ONLY, PGM_ENTER_HEADS);
+	g = e.g;
+	heads = e.heads;
 	li = label_index(g);
 	for (int i = 0; i < heads.n; i++)
 	{
@@ -127,7 +130,7 @@ pgm_current_verbose(PG_FUNCTION_ARGS)
 		values[3] = BoolGetDatum(pgm_is_head(g, r));
 		tuplestore_putvalues(out.store, out.desc, values, nulls);
 	}
-	pgm_catalog_finish();
+	pgm_leave();
 	return (Datum) 0;
 }
 
@@ -136,12 +139,10 @@ static Datum
 list_revisions(FunctionCallInfo fcinfo, bool heads)
 {
 	PgmSrf		out = pgm_srf_begin(fcinfo);
-	PgmGraph   *g;
+	PgmGraph   *g = pgm_enter(READ_ONLY, PGM_ENTER_GRAPH).g;
 	PgmIdxList	l;
 	LabelIndex	li;
 
-	pgm_catalog_connect(true);
-	g = pgm_catalog_load_graph();
 	l = heads ? pgm_graph_heads(g) : pgm_graph_bases(g);
 	li = label_index(g);
 	for (int i = 0; i < l.n; i++)
@@ -154,30 +155,28 @@ list_revisions(FunctionCallInfo fcinfo, bool heads)
 		values[2] = CStringGetTextDatum(g->revs[l.items[i]].message);
 		tuplestore_putvalues(out.store, out.desc, values, nulls);
 	}
-	pgm_catalog_finish();
+	pgm_leave();
 	return (Datum) 0;
 }
 
 Datum
-pgm_heads(PG_FUNCTION_ARGS)
+migrate_heads(PG_FUNCTION_ARGS)
 {
 	return list_revisions(fcinfo, true);
 }
 
 Datum
-pgm_bases(PG_FUNCTION_ARGS)
+migrate_bases(PG_FUNCTION_ARGS)
 {
 	return list_revisions(fcinfo, false);
 }
 
 Datum
-pgm_branches(PG_FUNCTION_ARGS)
+migrate_branches(PG_FUNCTION_ARGS)
 {
 	PgmSrf		out = pgm_srf_begin(fcinfo);
-	PgmGraph   *g;
+	PgmGraph   *g = pgm_enter(READ_ONLY, PGM_ENTER_GRAPH).g;
 
-	pgm_catalog_connect(true);
-	g = pgm_catalog_load_graph();
 	for (int i = 0; i < g->nrevs; i++)
 	{
 		Datum		values[3];
@@ -190,7 +189,7 @@ pgm_branches(PG_FUNCTION_ARGS)
 		values[2] = CStringGetTextDatum(g->revs[i].message);
 		tuplestore_putvalues(out.store, out.desc, values, nulls);
 	}
-	pgm_catalog_finish();
+	pgm_leave();
 	return (Datum) 0;
 }
 
@@ -200,23 +199,20 @@ pgm_branches(PG_FUNCTION_ARGS)
  * Newest first.
  */
 Datum
-pgm_history(PG_FUNCTION_ARGS)
+migrate_history(PG_FUNCTION_ARGS)
 {
 	char	   *range = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	PgmSrf		out = pgm_srf_begin(fcinfo);
-	PgmGraph   *g;
-	PgmIdxList	current;
-	PgmState	st;
+	PgmEntry	e = pgm_enter(READ_ONLY, PGM_ENTER_STATE);
+	PgmGraph   *g = e.g;
+	PgmIdxList	current = e.heads;
+	PgmState	st = e.st;
 	bool	   *in_range;
 	PgmIdxList	heads;
 	PgmIdxList	order;
 	PgmIdxList	top;
 	LabelIndex	li;
 
-	pgm_catalog_connect(true);
-	g = pgm_catalog_load_graph();
-	current = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
-	st = pgm_state_from_heads(g, current);
 	heads = pgm_graph_heads(g);
 	in_range = palloc0(Max(g->nrevs, 1));
 
@@ -309,49 +305,47 @@ pgm_history(PG_FUNCTION_ARGS)
 		values[8] = BoolGetDatum(st.applied[i]);
 		tuplestore_putvalues(out.store, out.desc, values, nulls);
 	}
-	pgm_catalog_finish();
+	pgm_leave();
 	return (Datum) 0;
 }
 
 /* migrate_resolve(identifier) -> text[]; '{}' for base */
 Datum
-pgm_resolve_identifier(PG_FUNCTION_ARGS)
+migrate_resolve(PG_FUNCTION_ARGS)
 {
 	char	   *ident = pgm_arg_text(fcinfo, 0, "identifier");
 	MemoryContext outer = CurrentMemoryContext;
-	PgmGraph   *g;
+	PgmEntry	e = pgm_enter(READ_ONLY, PGM_ENTER_HEADS);
+	PgmGraph   *g = e.g;
 	PgmTarget	t;
 	Datum		result;
 
-	pgm_catalog_connect(true);
-	g = pgm_catalog_load_graph();
-	t = pgm_resolve(g, ident, pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE));
+	t = pgm_resolve(g, ident, e.heads);
 	MemoryContextSwitchTo(outer);
 	result = ids_array(g, t.revs.items, t.revs.n);
-	pgm_catalog_finish();
+	pgm_leave();
 	PG_RETURN_DATUM(result);
 }
 
 Datum
-pgm_show(PG_FUNCTION_ARGS)
+migrate_show(PG_FUNCTION_ARGS)
 {
 	char	   *ident = pgm_arg_text(fcinfo, 0, "identifier");
 	PgmSrf		out = pgm_srf_begin(fcinfo);
-	PgmGraph   *g;
-	PgmIdxList	current;
-	PgmState	st;
+	PgmEntry	e = pgm_enter(READ_ONLY, PGM_ENTER_STATE);
+	PgmGraph   *g = e.g;
+	PgmIdxList	current = e.heads;
+	PgmState	st = e.st;
 	PgmRevisionRow row;
 	int			r;
 	Datum		values[13];
 	bool		nulls[13] = {0};
 
-	pgm_catalog_connect(true);
-	g = pgm_catalog_load_graph();
-	current = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
-	st = pgm_state_from_heads(g, current);
 	r = pgm_resolve_single(g, ident, current);
 	if (!pgm_catalog_fetch_revision(g->revs[r].id, &row))
-		elog(ERROR, "revision \"%s\" vanished", g->revs[r].id);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("revision \"%s\" disappeared from the catalog", g->revs[r].id)));
 
 	values[0] = CStringGetTextDatum(row.revision);
 	values[1] = pgm_text_array(row.parents, row.nparents);
@@ -370,6 +364,6 @@ pgm_show(PG_FUNCTION_ARGS)
 	values[11] = BoolGetDatum(st.applied[r]);
 	values[12] = ids_array(g, g->revs[r].children, g->revs[r].nchildren);
 	tuplestore_putvalues(out.store, out.desc, values, nulls);
-	pgm_catalog_finish();
+	pgm_leave();
 	return (Datum) 0;
 }

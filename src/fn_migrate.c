@@ -14,17 +14,20 @@
 #include "utils/regproc.h"
 #include "utils/timestamp.h"
 
-#include "apply.h"
+#include "entry.h"
+#include "run.h"
+#include "run_log.h"
+#include "alembic.h"
 #include "catalog.h"
 #include "offline.h"
 #include "pg_migrate.h"
 
-PG_FUNCTION_INFO_V1(pgm_upgrade);
-PG_FUNCTION_INFO_V1(pgm_downgrade);
-PG_FUNCTION_INFO_V1(pgm_stamp);
-PG_FUNCTION_INFO_V1(pgm_adopt_alembic);
-PG_FUNCTION_INFO_V1(pgm_upgrade_sql);
-PG_FUNCTION_INFO_V1(pgm_downgrade_sql);
+PG_FUNCTION_INFO_V1(migrate_upgrade);
+PG_FUNCTION_INFO_V1(migrate_downgrade);
+PG_FUNCTION_INFO_V1(migrate_stamp);
+PG_FUNCTION_INFO_V1(migrate_adopt_alembic);
+PG_FUNCTION_INFO_V1(migrate_upgrade_sql);
+PG_FUNCTION_INFO_V1(migrate_downgrade_sql);
 
 /* "a1, b2" or "base", for messages */
 static char *
@@ -33,39 +36,22 @@ describe_heads(PgmGraph *g, PgmIdxList heads)
 	return heads.n == 0 ? pstrdup("base") : pgm_format_ids(g, heads.items, heads.n);
 }
 
-static PgmPlan
-make_plan(PgmGraph *g, PgmState *st, const char *target, PgmIdxList current, bool upgrade)
-{
-	PgmTarget	t;
-
-	pgm_check_direction(target, upgrade);
-	t = pgm_resolve(g, target, current);
-	return upgrade ? pgm_plan_upgrade(g, st, &t) : pgm_plan_downgrade(g, st, &t, target);
-}
-
 static Datum
 migrate(FunctionCallInfo fcinfo, bool upgrade)
 {
 	const char *what = upgrade ? "migrate_upgrade()" : "migrate_downgrade()";
 	char	   *target = pgm_arg_text(fcinfo, 0, "target");
 	PgmSrf		out = pgm_srf_begin(fcinfo);
-	PgmGraph   *g;
-	PgmIdxList	heads;
-	PgmState	st;
+	PgmEntry	e = pgm_enter(what, PGM_ENTER_MIGRATE | PGM_ENTER_STATE);
+	PgmGraph   *g = e.g;
+	PgmIdxList	heads = e.heads;
+	PgmState	st = e.st;
 	PgmPlan		plan;
 
-	pgm_begin_migration(what);
-	pgm_catalog_connect(false);
-	g = pgm_catalog_load_graph();
-	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
-	st = pgm_state_from_heads(g, heads);
-	plan = make_plan(g, &st, target, heads, upgrade);
+	plan = pgm_plan_to(g, &st, target, heads, upgrade);
 
 	if (plan.steps.n == 0)
-		ereport(NOTICE,
-				(errmsg("nothing to %s: the database is already at %s",
-						upgrade ? "upgrade" : "downgrade", describe_heads(g, heads)),
-				 errdetail("Target \"%s\" needs no step.", target)));
+		pgm_report_nothing_to_do(g, heads, target, upgrade);
 	else
 	{
 		PgmRun		run;
@@ -76,18 +62,18 @@ migrate(FunctionCallInfo fcinfo, bool upgrade)
 		pgm_run_init(&run, PGM_DEFAULT_SCOPE, false, &out);
 		pgm_apply_plan(g, &st, &plan, infos, &run);
 	}
-	pgm_catalog_finish();
+	pgm_leave();
 	return (Datum) 0;
 }
 
 Datum
-pgm_upgrade(PG_FUNCTION_ARGS)
+migrate_upgrade(PG_FUNCTION_ARGS)
 {
 	return migrate(fcinfo, true);
 }
 
 Datum
-pgm_downgrade(PG_FUNCTION_ARGS)
+migrate_downgrade(PG_FUNCTION_ARGS)
 {
 	return migrate(fcinfo, false);
 }
@@ -145,7 +131,7 @@ stamp_revisions(PgmGraph *g, PgmIdxList heads, PgmIdxList named_list, PgmSrf *ou
 			tuplestore_putvalues(out->store, out->desc, &v, &isnull);
 		}
 	}
-	pgm_catalog_sync_alembic(PGM_DEFAULT_SCOPE);
+	pgm_alembic_sync(PGM_DEFAULT_SCOPE);
 }
 
 /*
@@ -153,18 +139,15 @@ stamp_revisions(PgmGraph *g, PgmIdxList heads, PgmIdxList named_list, PgmSrf *ou
  * names, running no SQL (alembic stamp --purge).  Returns the new rows.
  */
 Datum
-pgm_stamp(PG_FUNCTION_ARGS)
+migrate_stamp(PG_FUNCTION_ARGS)
 {
 	char	   *target = pgm_arg_text(fcinfo, 0, "target");
 	PgmSrf		out = pgm_srf_begin(fcinfo);
-	PgmGraph   *g;
-	PgmIdxList	heads;
+	PgmEntry	e = pgm_enter("migrate_stamp()", PGM_ENTER_MIGRATE | PGM_ENTER_HEADS);
+	PgmGraph   *g = e.g;
+	PgmIdxList	heads = e.heads;
 	PgmTarget	t;
 
-	pgm_begin_migration("migrate_stamp()");
-	pgm_catalog_connect(false);
-	g = pgm_catalog_load_graph();
-	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
 	t = pgm_resolve(g, target, heads);
 	if (t.is_base && t.anchor >= 0)
 		ereport(ERROR,
@@ -173,7 +156,7 @@ pgm_stamp(PG_FUNCTION_ARGS)
 				 errdetail("It names the base of one branch; stamp names the whole state."),
 				 errhint("Stamp revisions, \"heads\" or \"base\".")));
 	stamp_revisions(g, heads, t.revs, &out);
-	pgm_catalog_finish();
+	pgm_leave();
 	return (Datum) 0;
 }
 
@@ -183,10 +166,11 @@ pgm_stamp(PG_FUNCTION_ARGS)
  * version that is not registered is an error: import the project first.
  */
 Datum
-pgm_adopt_alembic(PG_FUNCTION_ARGS)
+migrate_adopt_alembic(PG_FUNCTION_ARGS)
 {
 	Oid			table;
 	PgmSrf		out;
+	PgmEntry	e;
 	PgmGraph   *g;
 	PgmIdxList	heads;
 	PgmIdxList	versions;
@@ -198,11 +182,10 @@ pgm_adopt_alembic(PG_FUNCTION_ARGS)
 												pgm_arg_text(fcinfo, 0, "version_table"))),
 							 AccessShareLock, false);
 	out = pgm_srf_begin(fcinfo);
-	pgm_begin_migration("migrate_adopt_alembic()");
-	pgm_catalog_connect(false);
-	g = pgm_catalog_load_graph();
-	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
-	ids = pgm_catalog_alembic_versions(table, &n);
+	e = pgm_enter("migrate_adopt_alembic()", PGM_ENTER_MIGRATE | PGM_ENTER_HEADS);
+	g = e.g;
+	heads = e.heads;
+	ids = pgm_alembic_versions(table, &n);
 	versions.n = 0;
 	versions.items = palloc(sizeof(int) * Max(n, 1));
 	for (int i = 0; i < n; i++)
@@ -213,13 +196,13 @@ pgm_adopt_alembic(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("version \"%s\" in %s is not a registered revision", ids[i],
-							pgm_catalog_table_name(table)),
+							pgm_alembic_table_name(table)),
 					 errdetail("migrate_adopt_alembic() stamps the versions Alembic applied, so each must be registered."),
 					 errhint("Register the project's revisions first (pg_migrate_import_alembic), then adopt.")));
 		versions.items[versions.n++] = idx;
 	}
 	stamp_revisions(g, heads, versions, &out);
-	pgm_catalog_finish();
+	pgm_leave();
 	return (Datum) 0;
 }
 
@@ -234,16 +217,14 @@ offline(FunctionCallInfo fcinfo, bool upgrade)
 	char	   *target = pgm_arg_text(fcinfo, 0, "target");
 	char	   *from = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	MemoryContext outer = CurrentMemoryContext;
-	PgmGraph   *g;
-	PgmIdxList	heads;
+	PgmEntry	e = pgm_enter("pg_migrate functions", PGM_ENTER_HEADS);
+	PgmGraph   *g = e.g;
+	PgmIdxList	heads = e.heads;
 	PgmState	st;
 	PgmPlan		plan;
 	PgmStepInfo *infos;
 	text	   *result;
 
-	pgm_catalog_connect(true);
-	g = pgm_catalog_load_graph();
-	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
 	if (from)
 	{
 		PgmTarget	f = pgm_resolve(g, from, heads);
@@ -256,25 +237,25 @@ offline(FunctionCallInfo fcinfo, bool upgrade)
 		heads = f.revs;
 	}
 	st = pgm_state_from_heads(g, heads);
-	plan = make_plan(g, &st, target, heads, upgrade);
+	plan = pgm_plan_to(g, &st, target, heads, upgrade);
 	infos = pgm_catalog_plan_infos(g, plan.steps, plan.upgrade);
 	pgm_check_reversible(g, &plan, infos);
 	if (from == NULL)
 		from = describe_heads(g, heads);
 	result = pgm_render_plan(g, &st, &plan, infos, PGM_DEFAULT_SCOPE, from, target, outer);
 	MemoryContextSwitchTo(outer);
-	pgm_catalog_finish();
+	pgm_leave();
 	PG_RETURN_TEXT_P(result);
 }
 
 Datum
-pgm_upgrade_sql(PG_FUNCTION_ARGS)
+migrate_upgrade_sql(PG_FUNCTION_ARGS)
 {
 	return offline(fcinfo, true);
 }
 
 Datum
-pgm_downgrade_sql(PG_FUNCTION_ARGS)
+migrate_downgrade_sql(PG_FUNCTION_ARGS)
 {
 	return offline(fcinfo, false);
 }

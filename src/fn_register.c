@@ -22,7 +22,8 @@
 #include "utils/fmgrprotos.h"
 #include "utils/timestamp.h"
 
-#include "apply.h"
+#include "entry.h"
+#include "lock.h"
 #include "catalog.h"
 #include "identifier.h"
 #include "pg_migrate.h"
@@ -30,11 +31,11 @@
 #include "srf_util.h"
 
 
-PG_FUNCTION_INFO_V1(pgm_revision);
-PG_FUNCTION_INFO_V1(pgm_revision_single);
-PG_FUNCTION_INFO_V1(pgm_new);
-PG_FUNCTION_INFO_V1(pgm_merge);
-PG_FUNCTION_INFO_V1(pgm_merge_single);
+PG_FUNCTION_INFO_V1(migrate_revision);
+PG_FUNCTION_INFO_V1(migrate_revision_single);
+PG_FUNCTION_INFO_V1(migrate_new);
+PG_FUNCTION_INFO_V1(migrate_merge);
+PG_FUNCTION_INFO_V1(migrate_merge_single);
 
 /* Reject duplicates inside one list (parents, labels, depends_on) */
 static void
@@ -107,7 +108,9 @@ check_unchanged(const PgmRevisionRow *row)
 	char	   *diff;
 
 	if (!pgm_catalog_fetch_revision(row->revision, &old))
-		elog(ERROR, "revision \"%s\" vanished during registration", row->revision);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("revision \"%s\" disappeared from the catalog", row->revision)));
 	diff = differences(&old, row);
 	if (diff)
 		ereport(ERROR,
@@ -168,8 +171,7 @@ register_revision(PgmRevisionRow *row)
 	pgm_check_migration_sql(row->revision, "upgrade_sql", row->upgrade_sql, row->transactional);
 	pgm_check_migration_sql(row->revision, "downgrade_sql", row->downgrade_sql, row->transactional);
 
-	DirectFunctionCall2(pg_advisory_xact_lock_int4,
-						Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_REGISTER));
+	pgm_lock_registrations();
 
 	if (pgm_catalog_revision_exists(row->revision))
 	{
@@ -248,23 +250,21 @@ revision_common(FunctionCallInfo fcinfo, bool single_parent)
 	row.statement_timeout = PG_ARGISNULL(8) ? (Datum) 0 : PG_GETARG_DATUM(8);
 	row.transactional = pgm_arg_bool(fcinfo, 9, "transactional");
 
-	pgm_refuse_reentry("migrate_revision()");
-	pgm_require_read_committed("migrate_revision()");
-	pgm_catalog_connect(false);
+	(void) pgm_enter("migrate_revision()", PGM_ENTER_WRITE);
 	id = register_revision(&row);
 	id = MemoryContextStrdup(outer, id);
-	pgm_catalog_finish();
+	pgm_leave();
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
 
 Datum
-pgm_revision(PG_FUNCTION_ARGS)
+migrate_revision(PG_FUNCTION_ARGS)
 {
 	return revision_common(fcinfo, false);
 }
 
 Datum
-pgm_revision_single(PG_FUNCTION_ARGS)
+migrate_revision_single(PG_FUNCTION_ARGS)
 {
 	return revision_common(fcinfo, true);
 }
@@ -295,11 +295,12 @@ new_revision_id(PgmGraph *g)
  * head named ('label@head', an id, or 'base' to start a new base).
  */
 Datum
-pgm_new(PG_FUNCTION_ARGS)
+migrate_new(PG_FUNCTION_ARGS)
 {
 	PgmRevisionRow row = {0};
 	MemoryContext outer = CurrentMemoryContext;
 	char	   *head = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	PgmEntry	e;
 	PgmGraph   *g;
 	PgmIdxList	heads;
 	char	   *id;
@@ -311,13 +312,9 @@ pgm_new(PG_FUNCTION_ARGS)
 	row.deps = pgm_arg_text_array(fcinfo, 5, "depends_on", &row.ndeps);
 	row.transactional = true;
 
-	pgm_refuse_reentry("migrate_new()");
-	pgm_require_read_committed("migrate_new()");
-	pgm_catalog_connect(false);
-	DirectFunctionCall2(pg_advisory_xact_lock_int4,
-						Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_REGISTER));
-	g = pgm_catalog_load_graph();
-	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
+	e = pgm_enter("migrate_new()", PGM_ENTER_REGISTER | PGM_ENTER_HEADS);
+	g = e.g;
+	heads = e.heads;
 	row.parents = palloc(sizeof(char *));
 	if (head == NULL)
 	{
@@ -355,7 +352,7 @@ pgm_new(PG_FUNCTION_ARGS)
 	row.revision = new_revision_id(g);
 	id = register_revision(&row);
 	id = MemoryContextStrdup(outer, id);
-	pgm_catalog_finish();
+	pgm_leave();
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
 
@@ -369,6 +366,7 @@ merge_common(FunctionCallInfo fcinfo, char **idents, int nidents)
 {
 	PgmRevisionRow row = {0};
 	MemoryContext outer = CurrentMemoryContext;
+	PgmEntry	e;
 	PgmGraph   *g;
 	PgmIdxList	heads;
 	bool	   *chosen;
@@ -379,13 +377,9 @@ merge_common(FunctionCallInfo fcinfo, char **idents, int nidents)
 	row.downgrade_sql = "";
 	row.transactional = true;
 
-	pgm_refuse_reentry("migrate_merge()");
-	pgm_require_read_committed("migrate_merge()");
-	pgm_catalog_connect(false);
-	DirectFunctionCall2(pg_advisory_xact_lock_int4,
-						Int32GetDatum(PGM_LOCK_CLASS), Int32GetDatum(PGM_LOCK_REGISTER));
-	g = pgm_catalog_load_graph();
-	heads = pgm_catalog_load_heads(g, PGM_DEFAULT_SCOPE);
+	e = pgm_enter("migrate_merge()", PGM_ENTER_REGISTER | PGM_ENTER_HEADS);
+	g = e.g;
+	heads = e.heads;
 	chosen = palloc0(Max(g->nrevs, 1));
 	for (int i = 0; i < nidents; i++)
 	{
@@ -419,12 +413,12 @@ merge_common(FunctionCallInfo fcinfo, char **idents, int nidents)
 	row.revision = new_revision_id(g);
 	id = register_revision(&row);
 	id = MemoryContextStrdup(outer, id);
-	pgm_catalog_finish();
+	pgm_leave();
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
 
 Datum
-pgm_merge(PG_FUNCTION_ARGS)
+migrate_merge(PG_FUNCTION_ARGS)
 {
 	int			n;
 	char	  **idents = pgm_arg_text_array(fcinfo, 0, "revisions", &n);
@@ -433,7 +427,7 @@ pgm_merge(PG_FUNCTION_ARGS)
 }
 
 Datum
-pgm_merge_single(PG_FUNCTION_ARGS)
+migrate_merge_single(PG_FUNCTION_ARGS)
 {
 	char	   *ident = pgm_arg_text(fcinfo, 0, "revisions");
 

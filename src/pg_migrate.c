@@ -3,22 +3,40 @@
  * pg_migrate.c
  *	  Module entry: the magic block and the reserved GUC prefix.
  *
- * Where things are:
- *	  fn_register.c		migrate_revision, migrate_new, migrate_merge
- *	  fn_migrate.c		migrate_upgrade, migrate_downgrade, migrate_stamp, offline SQL
- *	  fn_inspect.c		migrate_current, heads, bases, branches, history, resolve, show
- *	  graph.c			the revision DAG in memory
- *	  identifier.c		id rules and the identifier grammar (head-2, label@head, ...)
- *	  plan.c			upgrade and downgrade plans, version-state transitions
- *	  apply.c			running a plan: locking, SQL steps, version state, log
- *	  offline.c			a plan rendered as a psql script
- *	  catalog.c			all SPI against the extension's tables
- *	  fn_apply.c		CALL migrate_apply: per-step commits, retries, durable log
- *	  step.c			one step's attempts: timeouts, subtransaction, lock retries
- *	  run_log.c			migrate_log rows, and the worker that writes them autonomously
- *	  worker.c			the dynamic background worker (autonomous log rows,
- *						non-transactional steps)
+ * Where things are (the one file map; README.md links here).  A file calls
+ * only files in lower layers, its layer being the longest chain of calls
+ * below it; test/check_layering.py, run by test/run, fails on any cycle.
+ *
+ *	  pg_migrate.h		constants: scope, lock keys, catalog schema, caps
+ *	  compat.h			every #if PG_VERSION_NUM (PostgreSQL 13 to 17)
+ *	  subxact.h			internal subtransactions, the PL/Python pattern
+ *	  codec.h			the NUL-separated records handed to a worker
+ *  0 graph.c			the revision DAG in memory, closures, topological order
  *	  settings.c		pg_migrate.* configuration parameters
+ *	  srf_util.c		set-returning functions, arrays, arguments
+ *	  sql_check.c		migration SQL looked at when it is registered
+ *	  lock.c			migration and registration locks, isolation checks
+ *	  bgtask.c			a dynamic background worker doing one task (any task)
+ *  1 identifier.c		id rules and the identifier grammar (head-2, label@head)
+ *	  catalog.c			the SPI session, and single-row statements on the
+ *						extension's tables (helpers in catalog_int.h)
+ *	  nontx.c			non-transactional SQL, run at top level by a worker
+ *	  watchdog.c		a worker noting who blocks a step's lock
+ *	  pg_migrate.c		this file: the magic block and _PG_init
+ *  2 plan.c			upgrade and downgrade plans, version-state transitions
+ *	  catalog_graph.c	the graph read from the catalog, cached per epoch
+ *	  alembic.c			Alembic's alembic_version table: read and kept in step
+ *	  run_log.c			migrate_log rows, written autonomously by a worker
+ *  3 catalog_plan.c	a plan's SQL and settings, checksum-verified, memoised
+ *	  offline.c			a plan rendered as a psql script
+ *	  step.c			one step's attempts: timeouts, subtransaction, retries
+ *  4 run.c				running a plan: the four execution modes (its header)
+ *	  entry.c			the prologue of every SQL-callable function
+ *  5 fn_register.c		migrate_revision, migrate_new, migrate_merge
+ *	  fn_migrate.c		migrate_upgrade, downgrade, stamp, adopt, offline SQL
+ *	  fn_apply.c		CALL migrate_apply: per-step commits, session lock
+ *	  fn_inspect.c		migrate_current, heads, bases, branches, history,
+ *						resolve, show
  *
  *-------------------------------------------------------------------------
  */

@@ -31,6 +31,12 @@
  */
 #define PGM_CATALOG_SCHEMA	"pgmigrate"
 
+/*
+ * Most blocking sessions a step's lock timeout reports (the lock watchdog
+ * keeps at most this many; migrate_log.blockers describes them).
+ */
+#define PGM_MAX_BLOCKERS	32
+
 /* Longest revision id or branch label accepted (also a CHECK in the catalog) */
 #define PGM_MAX_ID_LEN		128
 

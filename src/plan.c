@@ -17,6 +17,7 @@
 
 #include "plan.h"
 
+/* The state whose rows of migrate_version are 'heads' */
 PgmState
 pgm_state_from_heads(PgmGraph *g, PgmIdxList heads)
 {
@@ -30,8 +31,9 @@ pgm_state_from_heads(PgmGraph *g, PgmIdxList heads)
 	return st;
 }
 
-PgmIdxList
-pgm_state_heads(PgmGraph *g, PgmState *st)
+/* The rows of migrate_version that a state stands for */
+static PgmIdxList
+state_heads(PgmGraph *g, PgmState *st)
 {
 	PgmIdxList	l;
 
@@ -122,24 +124,7 @@ pgm_plan_downgrade(PgmGraph *g, PgmState *st, PgmTarget *target, const char *ide
 		bool	   *anc = palloc0(Max(g->nrevs, 1));
 
 		/* the anchor's ancestors through down_revision only, itself included */
-		{
-			int		   *stack = palloc(sizeof(int) * Max(g->nrevs, 1));
-			int			sp = 0;
-
-			anc[target->anchor] = true;
-			stack[sp++] = target->anchor;
-			while (sp > 0)
-			{
-				PgmRev	   *r = &g->revs[stack[--sp]];
-
-				for (int k = 0; k < r->nparents; k++)
-					if (!anc[r->parents[k]])
-					{
-						anc[r->parents[k]] = true;
-						stack[sp++] = r->parents[k];
-					}
-			}
-		}
+		pgm_graph_parents_closure(g, &target->anchor, 1, anc);
 		for (int i = 0; i < roots.n; i++)
 			if (anc[roots.items[i]])
 				roots.items[kept++] = roots.items[i];
@@ -267,7 +252,7 @@ pgm_state_step(PgmGraph *g, PgmState *st, int rev, bool upgrade)
 			{
 				if (others == NULL)
 				{
-					PgmIdxList	rows = pgm_state_heads(g, st);
+					PgmIdxList	rows = state_heads(g, st);
 
 					others = palloc0(Max(g->nrevs, 1));
 					pgm_graph_ancestors(g, rows.items, rows.n, others);
@@ -286,4 +271,18 @@ pgm_state_step(PgmGraph *g, PgmState *st, int rev, bool upgrade)
 		pfree(to);
 	}
 	return ch;
+}
+
+/*
+ * The plan that moves the state to what 'target' (an identifier, resolved
+ * against the applied heads 'current') names, upward or downward.
+ */
+PgmPlan
+pgm_plan_to(PgmGraph *g, PgmState *st, const char *target, PgmIdxList current, bool upgrade)
+{
+	PgmTarget	t;
+
+	pgm_check_direction(target, upgrade);
+	t = pgm_resolve(g, target, current);
+	return upgrade ? pgm_plan_upgrade(g, st, &t) : pgm_plan_downgrade(g, st, &t, target);
 }

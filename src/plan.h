@@ -33,10 +33,11 @@ typedef struct PgmHeadChange
 } PgmHeadChange;
 
 extern PgmState pgm_state_from_heads(PgmGraph *g, PgmIdxList heads);
-extern PgmIdxList pgm_state_heads(PgmGraph *g, PgmState *st);
 extern PgmPlan pgm_plan_upgrade(PgmGraph *g, PgmState *st, PgmTarget *target);
 extern PgmPlan pgm_plan_downgrade(PgmGraph *g, PgmState *st, PgmTarget *target,
 								  const char *ident);
+extern PgmPlan pgm_plan_to(PgmGraph *g, PgmState *st, const char *target, PgmIdxList current,
+						   bool upgrade);
 extern PgmHeadChange pgm_state_step(PgmGraph *g, PgmState *st, int rev, bool upgrade);
 
 #endif							/* PGM_PLAN_H */

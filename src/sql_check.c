@@ -23,6 +23,7 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
+#include "compat.h"
 #include "sql_check.h"
 #include "subxact.h"
 
@@ -34,8 +35,7 @@ try_parse(const char *sql)
 	ResourceOwner oldowner = CurrentResourceOwner;
 	List	   *volatile result = NIL;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
+	pgm_subxact_begin(oldcxt);
 	PG_TRY();
 	{
 		result = pg_parse_query(sql);
@@ -50,25 +50,6 @@ try_parse(const char *sql)
 	return result;
 }
 
-static bool
-reindex_concurrently(ReindexStmt *stmt)
-{
-#if PG_VERSION_NUM >= 140000
-	ListCell   *lc;
-
-	foreach(lc, stmt->params)
-	{
-		DefElem    *opt = (DefElem *) lfirst(lc);
-
-		if (strcmp(opt->defname, "concurrently") == 0)
-			return defGetBoolean(opt);
-	}
-	return false;
-#else
-	return stmt->concurrent;
-#endif
-}
-
 /* The statement's name if it refuses to run inside a transaction block */
 static const char *
 outside_transaction_only(Node *stmt)
@@ -80,7 +61,7 @@ outside_transaction_only(Node *stmt)
 		case T_DropStmt:
 			return ((DropStmt *) stmt)->concurrent ? "DROP INDEX CONCURRENTLY" : NULL;
 		case T_ReindexStmt:
-			return reindex_concurrently((ReindexStmt *) stmt) ? "REINDEX CONCURRENTLY" : NULL;
+			return pgm_reindex_is_concurrent((ReindexStmt *) stmt) ? "REINDEX CONCURRENTLY" : NULL;
 		case T_VacuumStmt:
 			return ((VacuumStmt *) stmt)->is_vacuumcmd ? "VACUUM" : NULL;
 		case T_AlterSystemStmt:

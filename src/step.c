@@ -14,9 +14,10 @@
  *
  * A non-transactional revision (transactional => false) cannot run in a
  * subtransaction, nor in a procedure at all: its SQL goes to a background
- * worker (worker.c) that runs each statement at top level, while this
+ * worker (nontx.c) that runs each statement at top level, while this
  * session waits having committed, holding no snapshot and no lock but
- * pg_migrate's own.
+ * pg_migrate's own.  The top of run.c describes the four execution modes
+ * and where the rows of failed attempts go.
  *
  *-------------------------------------------------------------------------
  */
@@ -40,24 +41,39 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "alembic.h"
 #include "catalog.h"
+#include "nontx.h"
+#include "pg_migrate.h"
 #include "run_log.h"
 #include "settings.h"
 #include "step.h"
 #include "subxact.h"
 #include "watchdog.h"
-#include "worker.h"
 
-#define MAX_BLOCKERS 32
+/* True while a migration's SQL runs in this backend */
+static bool applying = false;
 
 typedef struct StepErrorContext
 {
 	const char *revision;
 	bool		upgrade;
 	int			nblockers;
-	int			blockers[MAX_BLOCKERS];
+	int			blockers[PGM_MAX_BLOCKERS];
 } StepErrorContext;
 
+/*
+ * Is a migration's SQL running in this backend?  pg_migrate refuses to be
+ * called from it (entry.c): it would plan from a state its caller is in the
+ * middle of changing, and reuse the caller's per-call state.
+ */
+bool
+pgm_step_in_migration(void)
+{
+	return applying;
+}
+
+/* The context line of any error a step's SQL raises */
 static void
 step_error_callback(void *arg)
 {
@@ -96,8 +112,8 @@ set_lock_timeout(int ms)
  * timer of the statement that called us; pgm_statement_timer_end() puts
  * that one back.  Returns the outer timer's end, or 0 if none was running.
  */
-TimestampTz
-pgm_statement_timer_start(int ms)
+static TimestampTz
+statement_timer_start(int ms)
 {
 	TimestampTz outer = get_timeout_active(STATEMENT_TIMEOUT) ?
 		get_timeout_finish_time(STATEMENT_TIMEOUT) : 0;
@@ -112,6 +128,7 @@ pgm_statement_timer_start(int ms)
 	return outer;
 }
 
+/* Stop a step's statement timer and re-arm the caller's, if any */
 void
 pgm_statement_timer_end(int ms, TimestampTz outer)
 {
@@ -122,6 +139,7 @@ pgm_statement_timer_end(int ms, TimestampTz outer)
 		enable_timeout_at(STATEMENT_TIMEOUT, outer);
 }
 
+/* Say which step runs: pg_stat_activity and a NOTICE */
 static void
 report_progress(PgmGraph *g, int rev, bool upgrade, PgmRun *run, int attempt)
 {
@@ -133,8 +151,9 @@ report_progress(PgmGraph *g, int rev, bool upgrade, PgmRun *run, int attempt)
 			 attempt > 1 ? psprintf(", attempt %d", attempt) : "", msg[0] ? ": " : "", msg);
 	pgstat_report_activity(STATE_RUNNING, activity);
 	ereport(NOTICE,
-			(errmsg("%s %s%s%s", upgrade ? "upgrading to" : "downgrading", g->revs[rev].id,
-					msg[0] ? ": " : "", msg),
+			(upgrade ?
+			 errmsg("upgrading to %s%s%s", g->revs[rev].id, msg[0] ? ": " : "", msg) :
+			 errmsg("downgrading %s%s%s", g->revs[rev].id, msg[0] ? ": " : "", msg),
 			 attempt > 1 ? errdetail("Attempt %d.", attempt) : 0));
 }
 
@@ -158,7 +177,7 @@ return_row(PgmGraph *g, int rev, bool upgrade, PgmRun *run, TimestampTz started,
 /*
  * Record a successful step: version state and the success row.  In
  * function mode the rows of migrate_version are written once, at the end
- * of the run (apply.c): the run commits or aborts as a whole, and writing
+ * of the run (run.c): the run commits or aborts as a whole, and writing
  * them per step would leave one dead row version per step in a table that
  * every step reads.
  */
@@ -168,7 +187,10 @@ record_success(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, Pg
 	PgmHeadChange ch = pgm_state_step(g, st, rev, upgrade);
 
 	if (run->commit_each)
-		pgm_write_head_change(g, &ch, run->scope);
+	{
+		pgm_catalog_write_heads(g, &ch, run->scope);
+		pgm_alembic_sync(run->scope);
+	}
 	row->outcome = "success";
 	row->with_txid = true;
 	pgm_catalog_log(row);
@@ -182,15 +204,24 @@ static void
 run_migration_sql(const char *sql, StepErrorContext *ctx)
 {
 	ErrorContextCallback errcb;
+	MemoryContext cxt = CurrentMemoryContext;
 	int			rc;
 
 	errcb.callback = step_error_callback;
 	errcb.arg = ctx;
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
-	pgm_set_applying(true);
-	rc = SPI_execute(sql, false, 0);
-	pgm_set_applying(false);
+	applying = true;
+	PG_TRY();
+	{
+		rc = SPI_execute(sql, false, 0);
+	}
+	PG_FINALLY();
+	{
+		applying = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt); /* SPI leaves its procedure context current */
 	if (rc == SPI_ERROR_TRANSACTION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
@@ -227,9 +258,8 @@ attempt_in_subxact(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run
 	if (lock_ms > 0)
 		wd = pgm_watchdog_start(Min(50, Max(1, lock_ms / 4)));
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	outer_timer = pgm_statement_timer_start(stmt_ms);
+	pgm_subxact_begin(oldcxt);
+	outer_timer = statement_timer_start(stmt_ms);
 	PG_TRY();
 	{
 		set_lock_timeout(lock_ms);
@@ -244,20 +274,19 @@ attempt_in_subxact(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run
 	}
 	PG_CATCH();
 	{
-		pgm_set_applying(false);
 		pgm_statement_timer_end(stmt_ms, outer_timer);
 		edata = pgm_subxact_abort(oldcxt, oldowner);
 	}
 	PG_END_TRY();
-	ctx->nblockers = pgm_watchdog_stop(wd, ctx->blockers, MAX_BLOCKERS);
+	ctx->nblockers = pgm_watchdog_stop(wd, ctx->blockers, PGM_MAX_BLOCKERS);
 	*in_sql = sql_running;
 	return edata;
 }
 
 /*
  * A step of a run that holds one subtransaction for all its steps: no
- * subtransaction and no catch here; the run's catch (apply.c) calls
- * pgm_step_failed_in_run() with what run->cur_* says about this step.
+ * subtransaction and no catch here; the run's catch (run.c) calls
+ * pgm_step_failed_in_run() with what run->cur says about this step.
  */
 static void
 attempt_direct(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
@@ -266,28 +295,30 @@ attempt_direct(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
 	int			lock_ms = effective(info->lock_timeout_ms, run->lock_timeout_ms, pgm_lock_timeout);
 	int			nest;
 
-	run->cur_rev = rev;
-	run->cur_upgrade = upgrade;
-	run->cur_started = row->started;
-	run->cur_stmt_ms = effective(info->statement_timeout_ms, run->statement_timeout_ms,
-								 pgm_statement_timeout);
-	run->cur_watchdog = lock_ms > 0 ? pgm_watchdog_start(Min(50, Max(1, lock_ms / 4))) : NULL;
-	run->cur_outer_timer = pgm_statement_timer_start(run->cur_stmt_ms);
+	PgmStepAttempt *cur = &run->cur;
+
+	cur->rev = rev;
+	cur->upgrade = upgrade;
+	cur->started = row->started;
+	cur->stmt_ms = effective(info->statement_timeout_ms, run->statement_timeout_ms,
+							 pgm_statement_timeout);
+	cur->watchdog = lock_ms > 0 ? pgm_watchdog_start(Min(50, Max(1, lock_ms / 4))) : NULL;
+	cur->outer_timer = statement_timer_start(cur->stmt_ms);
 	nest = NewGUCNestLevel();
 	set_lock_timeout(lock_ms);
 
 	run_migration_sql(info->sql, ctx);
-	pgm_statement_timer_end(run->cur_stmt_ms, run->cur_outer_timer);
+	pgm_statement_timer_end(cur->stmt_ms, cur->outer_timer);
 	AtEOXact_GUC(true, nest);
 	{
-		int			ignored[MAX_BLOCKERS];
+		int			ignored[PGM_MAX_BLOCKERS];
 
-		(void) pgm_watchdog_stop(run->cur_watchdog, ignored, MAX_BLOCKERS);
-		run->cur_watchdog = NULL;
+		(void) pgm_watchdog_stop(cur->watchdog, ignored, PGM_MAX_BLOCKERS);
+		cur->watchdog = NULL;
 	}
 	row->finished = GetCurrentTimestamp();
 	record_success(g, st, rev, upgrade, run, row);
-	run->cur_rev = -1;
+	cur->rev = -1;
 }
 
 /*
@@ -300,7 +331,7 @@ attempt_in_worker(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
 				  PgmStepInfo *info, PgmLogRow *row, StepErrorContext *ctx)
 {
 	PgmSqlTask	task;
-	PgmWorkerResult res;
+	PgmBgResult res;
 	ErrorData  *edata;
 
 	task.sql = info->sql;
@@ -310,8 +341,8 @@ attempt_in_worker(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
 										  pgm_statement_timeout);
 	task.revision = ctx->revision;
 
-	pgm_commit();
-	res = pgm_worker_run_sql(&task);
+	pgm_catalog_commit();
+	res = pgm_nontx_run(&task);
 	row->finished = GetCurrentTimestamp();
 	if (res.ok)
 	{
@@ -327,11 +358,10 @@ attempt_in_worker(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
 									  res.sqlstate[3], res.sqlstate[4]);
 	edata->message = res.message;
 	edata->detail = res.detail;
+	edata->hint = res.hint;
 	edata->internalpos = res.position;
 	edata->context = psprintf("pg_migrate %s of revision \"%s\" (non-transactional, in a background worker)",
 							  upgrade ? "upgrade" : "downgrade", ctx->revision);
-	ctx->nblockers = res.nblockers;
-	memcpy(ctx->blockers, res.blockers, sizeof(int) * Min(res.nblockers, MAX_BLOCKERS));
 	return edata;
 }
 
@@ -346,7 +376,7 @@ keep_row(PgmRun *run, PgmLogRow *row)
 	if (run->commit_each)
 	{
 		pgm_catalog_log(row);
-		pgm_commit();
+		pgm_catalog_commit();
 	}
 	else
 		pgm_log_write_autonomous(row);
@@ -423,7 +453,7 @@ pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, PgmS
 			row.outcome = "started";
 			row.finished = row.started;
 			pgm_catalog_log(&row);
-			pgm_commit();
+			pgm_catalog_commit();
 		}
 
 		if (run->one_subxact)
@@ -446,14 +476,14 @@ pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, PgmS
 		row.finished = GetCurrentTimestamp();
 		pgm_log_row_set_error(&row, edata);
 		if (ctx.nblockers > 0)
-			row.blockers = pgm_catalog_describe_sessions(ctx.blockers, ctx.nblockers);
+			row.blockers = pgm_log_describe_sessions(ctx.blockers, ctx.nblockers);
 
 		if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE && in_sql && attempt <= retries)
 		{
 			row.outcome = "retry";
 			keep_row(run, &row);
 			ereport(NOTICE,
-					(errmsg("revision %s timed out waiting for a lock; retrying in %d ms (%d of %d)",
+					(errmsg("revision \"%s\" timed out waiting for a lock; retrying in %d ms (%d of %d)",
 							id, backoff, attempt, retries),
 					 ctx.nblockers > 0 ?
 					 errdetail("Blocked by PID %s; migrate_log.blockers has the details.",
@@ -468,25 +498,25 @@ pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, PgmS
 }
 
 /*
- * A run that holds one subtransaction for all its steps failed (apply.c has
+ * A run that holds one subtransaction for all its steps failed (run.c has
  * rolled it back): log the step that was running, then rethrow.
  */
 void
 pgm_step_failed_in_run(PgmGraph *g, PgmRun *run, ErrorData *edata)
 {
-	int			blockers[MAX_BLOCKERS];
-	int			nblockers = pgm_watchdog_stop(run->cur_watchdog, blockers, MAX_BLOCKERS);
+	int			blockers[PGM_MAX_BLOCKERS];
+	int			nblockers = pgm_watchdog_stop(run->cur.watchdog, blockers, PGM_MAX_BLOCKERS);
 	PgmLogRow	row;
 
-	run->cur_watchdog = NULL;
-	if (run->cur_rev < 0)
+	run->cur.watchdog = NULL;
+	if (run->cur.rev < 0)
 		ReThrowError(edata);	/* not in a step: nothing of a step to log */
-	pgm_log_row_init(&row, run->run_id, run->scope, g->revs[run->cur_rev].id,
-					 run->cur_upgrade ? "upgrade" : "downgrade");
-	row.started = run->cur_started;
+	pgm_log_row_init(&row, run->run_id, run->scope, g->revs[run->cur.rev].id,
+					 run->cur.upgrade ? "upgrade" : "downgrade");
+	row.started = run->cur.started;
 	row.finished = GetCurrentTimestamp();
 	pgm_log_row_set_error(&row, edata);
 	if (nblockers > 0)
-		row.blockers = pgm_catalog_describe_sessions(blockers, nblockers);
+		row.blockers = pgm_log_describe_sessions(blockers, nblockers);
 	fail_step(run, &row, edata, blockers, nblockers);
 }

@@ -4,7 +4,7 @@
  *	  Closing an internal subtransaction opened around code that may fail,
  *	  the way PL/pgSQL's exception blocks do: the caller saves
  *	  CurrentMemoryContext and CurrentResourceOwner, calls
- *	  BeginInternalSubTransaction(), and ends the PG_TRY with one of these.
+ *	  pgm_subxact_begin(), and ends the PG_TRY with one of the others.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,6 +15,17 @@
 #include "utils/elog.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+
+/*
+ * Before the PG_TRY block: open the subtransaction and go on allocating in
+ * the caller's context (oldcxt, saved with CurrentResourceOwner before).
+ */
+static inline void
+pgm_subxact_begin(MemoryContext oldcxt)
+{
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+}
 
 /* At the end of the PG_TRY block: keep what the subtransaction did */
 static inline void

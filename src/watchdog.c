@@ -18,34 +18,28 @@
 
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
-#include "pgstat.h"
-#include "postmaster/bgworker.h"
-#include "storage/dsm.h"
-#include "storage/ipc.h"
 #include "storage/latch.h"
-#include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/wait_event.h"
 
+#include "bgtask.h"
+#include "pg_migrate.h"
 #include "watchdog.h"
 
-#define MAX_WATCHED_BLOCKERS 32
-
+/* The task's data, shared with the watchdog */
 typedef struct PgmWatchShared
 {
 	int			leader_pid;
 	int			interval_ms;
 	int			nblockers;
-	int			blockers[MAX_WATCHED_BLOCKERS];
+	int			blockers[PGM_MAX_BLOCKERS];
 } PgmWatchShared;
 
 struct PgmWatchdog
 {
-	dsm_segment *seg;
-	BackgroundWorkerHandle *handle;
+	PgmBgTask  *task;
 };
 
 /*
@@ -55,32 +49,19 @@ struct PgmWatchdog
 PgmWatchdog *
 pgm_watchdog_start(int interval_ms)
 {
-	PgmWatchdog *wd = palloc(sizeof(PgmWatchdog));
-	PgmWatchShared *sh;
-	BackgroundWorker w;
+	PgmWatchShared sh;
+	PgmBgTask  *task;
+	PgmWatchdog *wd;
 
-	wd->seg = dsm_create(sizeof(PgmWatchShared), 0);
-	sh = dsm_segment_address(wd->seg);
-	memset(sh, 0, sizeof(*sh));
-	sh->leader_pid = MyProcPid;
-	sh->interval_ms = Max(interval_ms, 1);
-
-	memset(&w, 0, sizeof(w));
-	snprintf(w.bgw_name, BGW_MAXLEN, "pg_migrate lock watchdog for PID %d", MyProcPid);
-	snprintf(w.bgw_type, BGW_MAXLEN, "pg_migrate lock watchdog");
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(w.bgw_library_name, BGW_MAXLEN, "pg_migrate");
-	snprintf(w.bgw_function_name, BGW_MAXLEN, "pgm_watchdog_main");
-	w.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(wd->seg));
-	w.bgw_notify_pid = MyProcPid;
-	if (!RegisterDynamicBackgroundWorker(&w, &wd->handle))
-	{
-		dsm_detach(wd->seg);
-		pfree(wd);
+	memset(&sh, 0, sizeof(sh));
+	sh.leader_pid = MyProcPid;
+	sh.interval_ms = Max(interval_ms, 1);
+	task = pgm_bgtask_start("pgm_watchdog_main", "pg_migrate lock watchdog", false,
+							&sh, sizeof(sh));
+	if (task == NULL)
 		return NULL;
-	}
+	wd = palloc(sizeof(PgmWatchdog));
+	wd->task = task;
 	return wd;
 }
 
@@ -88,36 +69,26 @@ pgm_watchdog_start(int interval_ms)
 int
 pgm_watchdog_stop(PgmWatchdog *wd, int *pids, int max)
 {
-	PgmWatchShared *sh;
+	PgmWatchShared sh;
 	int			n;
 
 	if (wd == NULL)
 		return 0;
-	TerminateBackgroundWorker(wd->handle);
-	(void) WaitForBackgroundWorkerShutdown(wd->handle);
-	sh = dsm_segment_address(wd->seg);
-	n = sh->nblockers < max ? sh->nblockers : max;
-	memcpy(pids, sh->blockers, sizeof(int) * n);
-	dsm_detach(wd->seg);
+	memset(&sh, 0, sizeof(sh));
+	(void) pgm_bgtask_finish(wd->task, true, &sh, sizeof(sh));
+	n = Min(sh.nblockers, max);
+	memcpy(pids, sh.blockers, sizeof(int) * n);
 	pfree(wd);
 	return n;
 }
 
-void
-pgm_watchdog_main(Datum arg)
+/* The watchdog's loop, until the leader terminates it */
+static void
+watch(void *data, Size len)
 {
-	dsm_segment *seg;
-	PgmWatchShared *sh;
-	MemoryContext cxt;
-
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	CurrentResourceOwner = ResourceOwnerCreate(NULL, "pg_migrate lock watchdog");
-	seg = dsm_attach(DatumGetUInt32(arg));
-	if (seg == NULL)
-		proc_exit(0);			/* the step ended before we started */
-	sh = dsm_segment_address(seg);
-	cxt = AllocSetContextCreate(TopMemoryContext, "pg_migrate watchdog", ALLOCSET_SMALL_SIZES);
+	PgmWatchShared *sh = data;
+	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "pg_migrate watchdog",
+											  ALLOCSET_SMALL_SIZES);
 
 	for (;;)
 	{
@@ -131,7 +102,7 @@ pgm_watchdog_main(Datum arg)
 		deconstruct_array(arr, INT4OID, sizeof(int32), true, TYPALIGN_INT, &elems, &nulls, &n);
 		if (n > 0)
 		{
-			n = Min(n, (int) MAX_WATCHED_BLOCKERS);
+			n = Min(n, PGM_MAX_BLOCKERS);
 			for (int i = 0; i < n; i++)
 				sh->blockers[i] = DatumGetInt32(elems[i]);
 			sh->nblockers = n;
@@ -144,4 +115,11 @@ pgm_watchdog_main(Datum arg)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
+}
+
+/* The worker's entry point (bgw_function_name) */
+void
+pgm_watchdog_main(Datum arg)
+{
+	pgm_bgtask_serve(arg, watch);
 }

@@ -57,7 +57,7 @@ sql(q{SELECT migrate_revision('r4', 'r3', 'CREATE INDEX CONCURRENTLY target_id O
 ($rc, $out, $err) = $node->psql('postgres', q{CALL migrate_apply('r4')});
 isnt($rc, 0, 'a non-transactional step without a worker slot fails');
 like($err, qr/could not start a pg_migrate background worker/, 'saying why');
-like($err, qr/raise max_worker_processes/, 'and what to change');
+like($err, qr/HINT:  You may need to increase max_worker_processes/, 'and what to change');
 is(sql(q{SELECT count(*) FROM pg_class WHERE relname = 'target_id'}), '0', 'no index was started');
 is(sql(q{SELECT string_agg(revision, ',') FROM migrate_current()}), 'r3', 'the step is not recorded');
 is(sql(q{SELECT outcome || ':' || sqlstate FROM pgmigrate.migrate_log WHERE revision = 'r4' ORDER BY id DESC LIMIT 1}),
