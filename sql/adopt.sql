@@ -65,5 +65,49 @@ RESET search_path;
 SELECT * FROM migrate_stamp('aaaa0002');
 RESET pg_migrate.alembic_version_table;
 
+-- only a table that can be Alembic's version table is kept in step, and
+-- anything else is refused before any work starts (1.0 emptied whatever
+-- it named, and failed with XX000 on catalogs and on views with rules)
+SET pg_migrate.alembic_version_table = 'pg_class';
+SELECT * FROM migrate_stamp('aaaa0002');
+CREATE TABLE releases (version_num text, released_at timestamptz DEFAULT now());
+INSERT INTO releases (version_num) VALUES ('v1.0'), ('v1.1');
+SET pg_migrate.alembic_version_table = 'public.releases';
+SELECT * FROM migrate_upgrade('aaaa0001');
+CALL migrate_apply('aaaa0001');
+SELECT version_num FROM releases ORDER BY 1;
+SELECT * FROM migrate_current();
+CREATE VIEW legacy.av AS SELECT * FROM legacy.alembic_version;
+CREATE RULE av_del AS ON DELETE TO legacy.av DO INSTEAD NOTHING;
+SET pg_migrate.alembic_version_table = 'legacy.av';
+SELECT * FROM migrate_stamp('aaaa0002');
+CREATE TABLE legacy.ruled (version_num varchar(32) PRIMARY KEY);
+CREATE RULE ruled_ins AS ON INSERT TO legacy.ruled DO INSTEAD NOTHING;
+SET pg_migrate.alembic_version_table = 'legacy.ruled';
+SELECT * FROM migrate_stamp('aaaa0002');
+-- a role that may not write it is refused too
+CREATE ROLE regress_adopt_nowrite;
+GRANT USAGE ON SCHEMA pgmigrate, legacy TO regress_adopt_nowrite;
+GRANT SELECT, INSERT, DELETE ON ALL TABLES IN SCHEMA pgmigrate TO regress_adopt_nowrite;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA pgmigrate TO regress_adopt_nowrite;
+GRANT SELECT ON legacy.alembic_version TO regress_adopt_nowrite;
+GRANT EXECUTE ON FUNCTION migrate_stamp(text) TO regress_adopt_nowrite;
+SET pg_migrate.alembic_version_table = 'legacy.alembic_version';
+SET ROLE regress_adopt_nowrite;
+SELECT * FROM migrate_stamp('aaaa0002');
+RESET ROLE;
+REVOKE ALL ON SCHEMA pgmigrate, legacy FROM regress_adopt_nowrite;
+REVOKE ALL ON ALL TABLES IN SCHEMA pgmigrate FROM regress_adopt_nowrite;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA pgmigrate FROM regress_adopt_nowrite;
+REVOKE ALL ON legacy.alembic_version FROM regress_adopt_nowrite;
+REVOKE ALL ON FUNCTION migrate_stamp(text) FROM regress_adopt_nowrite;
+DROP ROLE regress_adopt_nowrite;
+-- Alembic's own shape is accepted
+SELECT * FROM migrate_stamp('aaaa0002');
+SELECT version_num FROM legacy.alembic_version;
+SELECT * FROM migrate_stamp('base');
+RESET pg_migrate.alembic_version_table;
+DROP TABLE releases;
+
 DROP EXTENSION pg_migrate CASCADE;
 DROP SCHEMA legacy CASCADE;

@@ -10,8 +10,17 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/catalog.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "parser/parse_coerce.h"
+#include "utils/acl.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -57,6 +66,86 @@ pgm_alembic_versions(Oid table, int *n)
 }
 
 /*
+ * The table pg_migrate.alembic_version_table names, checked to be one that
+ * can be Alembic's version table, before a call does any work: pg_migrate
+ * empties it and fills it with the applied heads on every change of state,
+ * so a setting that named some other table by mistake (a catalog, a table
+ * of releases that happens to have a version_num column) would lose its
+ * rows.  InvalidOid when the setting is empty.  The table is looked up under
+ * the caller's search_path and locked ROW EXCLUSIVE, as the sync will.
+ */
+Oid
+pgm_alembic_check_table(void)
+{
+	const char *name = pgm_alembic_version_table;
+	Oid			table;
+	HeapTuple	tup;
+	Form_pg_class cls;
+	TupleDesc	desc;
+	Relation	rel;
+	int			ncols = 0;
+	bool		shape_ok = true;
+
+	if (name == NULL || name[0] == '\0')
+		return InvalidOid;
+	table = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(name)),
+							 RowExclusiveLock, true);
+	if (!OidIsValid(table))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table \"%s\" named by pg_migrate.alembic_version_table does not exist", name),
+				 errhint("Create it, or RESET pg_migrate.alembic_version_table.")));
+
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(table));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", table);
+	cls = (Form_pg_class) GETSTRUCT(tup);
+	if (IsSystemClass(table, cls) ||
+		(cls->relkind != RELKIND_RELATION && cls->relkind != RELKIND_PARTITIONED_TABLE))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" named by pg_migrate.alembic_version_table is not a user table", name),
+				 errdetail("pg_migrate empties the Alembic version table and writes the applied heads into it."),
+				 errhint("Name the table Alembic keeps its version in, or RESET pg_migrate.alembic_version_table.")));
+	if (cls->relhasrules)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("table \"%s\" named by pg_migrate.alembic_version_table has rules", name),
+				 errdetail("A rule could rewrite the DELETE and INSERT that keep it in step with pg_migrate's version state.")));
+	ReleaseSysCache(tup);
+
+	/* Alembic's shape: one column, version_num, a string */
+	rel = table_open(table, NoLock);
+	desc = RelationGetDescr(rel);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		ncols++;
+		if (strcmp(NameStr(att->attname), "version_num") != 0 ||
+			TypeCategory(getBaseType(att->atttypid)) != TYPCATEGORY_STRING)
+			shape_ok = false;
+	}
+	table_close(rel, NoLock);
+	if (!shape_ok || ncols != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
+				 errmsg("table \"%s\" named by pg_migrate.alembic_version_table is not an Alembic version table", name),
+				 errdetail("An Alembic version table has one column, version_num, of a string type."),
+				 errhint("Name the table Alembic keeps its version in, or RESET pg_migrate.alembic_version_table.")));
+
+	if (pg_class_aclmask(table, GetUserId(), ACL_SELECT | ACL_INSERT | ACL_DELETE, ACLMASK_ALL) !=
+		(ACL_SELECT | ACL_INSERT | ACL_DELETE))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table \"%s\" named by pg_migrate.alembic_version_table", name),
+				 errdetail("Keeping it in step needs SELECT, INSERT and DELETE on it.")));
+	return table;
+}
+
+/*
  * With pg_migrate.alembic_version_table set, keep that table holding the
  * same rows as migrate_version, so that alembic current still answers
  * during a gradual move.
@@ -64,22 +153,13 @@ pgm_alembic_versions(Oid table, int *n)
 void
 pgm_alembic_sync(const char *scope)
 {
-	List	   *names;
-	Oid			table;
+	Oid			table = pgm_alembic_check_table();
 	char	   *name;
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(scope)};
 
-	if (pgm_alembic_version_table == NULL || pgm_alembic_version_table[0] == '\0')
-		return;
-	names = stringToQualifiedNameList(pgm_alembic_version_table);
-	table = RangeVarGetRelid(makeRangeVarFromNameList(names), RowExclusiveLock, true);
 	if (!OidIsValid(table))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table \"%s\" named by pg_migrate.alembic_version_table does not exist",
-						pgm_alembic_version_table),
-				 errhint("Create it, or RESET pg_migrate.alembic_version_table.")));
+		return;
 	name = pgm_alembic_table_name(table);
 	pgm_catalog_run(psprintf("DELETE FROM %s", name), 0, NULL, NULL, NULL, SPI_OK_DELETE);
 	pgm_catalog_run(psprintf("INSERT INTO %s (version_num) SELECT revision FROM %s.migrate_version"

@@ -39,5 +39,6 @@ extern PgmBgResult pgm_bgtask_run(const char *function_name, const char *type,
 /* in the worker */
 extern void pgm_bgtask_serve(Datum arg, PgmBgTaskFn fn) pg_attribute_noreturn();
 extern void pgm_bgtask_set_detail(const char *detail);
+extern bool pgm_bgtask_serving(void);
 
 #endif							/* PGM_BGTASK_H */

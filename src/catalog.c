@@ -154,6 +154,13 @@ pgm_catalog_commit(void)
 	memset(plans, 0, sizeof(plans));
 }
 
+/* After a commit that failed (SPI rolled back and began anew): as after one */
+void
+pgm_catalog_after_failed_commit(void)
+{
+	memset(plans, 0, sizeof(plans));
+}
+
 void
 pgm_catalog_finish(void)
 {

@@ -101,9 +101,10 @@ read_plan_rows(PgmGraph *g, PgmIdxList steps, bool upgrade, bool verify,
 		psprintf("checksum OPERATOR(pg_catalog.=) %s.migrate_checksum(upgrade_sql, downgrade_sql)",
 				 pgm_catalog_ext_schema()) :
 		"true";
+	/* timeouts in whole ms, capped to int4 (rows from before 1.1 refused more) */
 	char	   *sql = psprintf("SELECT seq, %s, %s,"
-							   " pg_catalog.ceil(pg_catalog.date_part('epoch', lock_timeout) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4,"
-							   " pg_catalog.ceil(pg_catalog.date_part('epoch', statement_timeout) OPERATOR(pg_catalog.*) 1000)::pg_catalog.int4,"
+							   " (CASE WHEN lock_timeout IS NOT NULL THEN LEAST(pg_catalog.ceil(pg_catalog.date_part('epoch', lock_timeout) OPERATOR(pg_catalog.*) 1000), 2147483647) END)::pg_catalog.int4,"
+							   " (CASE WHEN statement_timeout IS NOT NULL THEN LEAST(pg_catalog.ceil(pg_catalog.date_part('epoch', statement_timeout) OPERATOR(pg_catalog.*) 1000), 2147483647) END)::pg_catalog.int4,"
 							   " transactional, xmin, ctid"
 							   " FROM %s.migrate_revisions%s",
 							   upgrade ? "upgrade_sql" : "downgrade_sql", check, s,

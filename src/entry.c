@@ -15,6 +15,10 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+
+#include "alembic.h"
+#include "bgtask.h"
 #include "catalog.h"
 #include "entry.h"
 #include "lock.h"
@@ -30,12 +34,60 @@
 void
 pgm_refuse_reentry(const char *what)
 {
-	if (pgm_step_in_migration())
+	if (pgm_step_in_migration() || pgm_bgtask_serving())
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("%s cannot be called from inside a migration", what),
+				 pgm_bgtask_serving() ?
+				 errdetail("This background worker runs a non-transactional revision's SQL for a session that is applying it.") :
 				 errdetail("pg_migrate is applying a revision in this session."),
 				 errhint("Migration SQL must not call pg_migrate, not even its read-only functions.")));
+}
+
+/*
+ * The transaction nest level at which this session's running pg_migrate
+ * call began; 0 when none runs.  User code that a call runs outside
+ * migration SQL (a trigger on the Alembic version table, a view that
+ * migrate_adopt_alembic reads) may call pg_migrate again: that nested call
+ * would share the catalog layer's per-call state and the cached graph with
+ * the outer one, so it is refused.  A call that ends in an error never
+ * reaches pgm_leave(): the abort of the (sub)transaction it began in ends
+ * it.  CALL migrate_apply commits as it goes; a commit does not end it.
+ */
+static int	call_level = 0;
+static bool callbacks_registered = false;
+
+static void
+end_call_on_abort(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		call_level = 0;
+}
+
+static void
+end_call_on_subabort(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid,
+					 void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && call_level > 0 &&
+		GetCurrentTransactionNestLevel() <= call_level)
+		call_level = 0;
+}
+
+static void
+refuse_nested_call(const char *what)
+{
+	if (call_level > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s cannot be called while another pg_migrate call runs in this session", what),
+				 errdetail("A trigger, rule, view or function that the running call reached called pg_migrate again."),
+				 errhint("Code that pg_migrate runs, such as triggers on the Alembic version table, must not call pg_migrate.")));
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(end_call_on_abort, NULL);
+		RegisterSubXactCallback(end_call_on_subabort, NULL);
+		callbacks_registered = true;
+	}
 }
 
 /*
@@ -51,12 +103,18 @@ pgm_enter(const char *what, int flags)
 								   PGM_ENTER_REGISTER | PGM_ENTER_NONATOMIC)) != 0;
 
 	pgm_refuse_reentry(what);
+	refuse_nested_call(what);
+	call_level = GetCurrentTransactionNestLevel();
 	if (writes)
 		pgm_require_read_committed(what);
 	if (flags & (PGM_ENTER_READ_WRITE | PGM_ENTER_MIGRATE))
 		pgm_require_read_write(what);
 	if (flags & PGM_ENTER_MIGRATE)
+	{
+		/* every call that changes the version state may rewrite this table */
+		(void) pgm_alembic_check_table();
 		(void) pgm_lock_migrations(what, false, pgm_lock_wait_timeout, false);
+	}
 	if (flags & PGM_ENTER_NONATOMIC)
 		pgm_catalog_connect_nonatomic();
 	else
@@ -84,4 +142,5 @@ void
 pgm_leave(void)
 {
 	pgm_catalog_finish();
+	call_level = 0;
 }

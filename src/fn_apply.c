@@ -23,6 +23,7 @@
 #include "nodes/parsenodes.h"
 #include "pgstat.h"
 
+#include "alembic.h"
 #include "entry.h"
 #include "lock.h"
 #include "run.h"
@@ -89,6 +90,7 @@ migrate_apply(PG_FUNCTION_ARGS)
 		callback_registered = true;
 	}
 	e = pgm_enter("migrate_apply()", PGM_ENTER_READ_WRITE | (atomic ? 0 : PGM_ENTER_NONATOMIC));
+	(void) pgm_alembic_check_table();	/* every step may rewrite it */
 
 	/* session-level when committing between steps, else the transaction's */
 	if (!pgm_lock_migrations("migrate_apply()", !single,

@@ -167,9 +167,8 @@ run_steps(PgmGraph *g, PgmState *st, PgmPlan *plan, PgmRun *run, PgmStepInfo *in
 	{
 		run->step_no = i + 1;
 		MemoryContextSwitchTo(step_cxt);
+		/* in CALL mode the step commits itself (step.c) */
 		pgm_step_run(g, st, plan->steps.items[i], plan->upgrade, run, &infos[i]);
-		if (run->commit_each)
-			pgm_catalog_commit();
 		MemoryContextSwitchTo(run_cxt);
 		MemoryContextReset(step_cxt);
 	}

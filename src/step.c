@@ -227,6 +227,12 @@ run_migration_sql(const char *sql, StepErrorContext *ctx)
 				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
 				 errmsg("revision \"%s\" contains a transaction control statement", ctx->revision),
 				 errdetail("Migration SQL runs inside a transaction, so it cannot use BEGIN, COMMIT, ROLLBACK or SAVEPOINT.")));
+	if (rc == SPI_ERROR_COPY)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("revision \"%s\" contains COPY to or from the client", ctx->revision),
+				 errdetail("Migration SQL runs inside the server, where no client is connected to send or receive the data."),
+				 errhint("Register a new revision that loads the data with INSERT, or with COPY from a file on the server.")));
 	if (rc < 0)
 		elog(ERROR, "SPI_execute failed for revision \"%s\": %s", ctx->revision,
 			 SPI_result_code_string(rc));
@@ -326,6 +332,35 @@ attempt_direct(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
  * holds (so that a concurrent index build does not wait for us), let the
  * worker run the SQL, then record the outcome in a fresh transaction.
  */
+/*
+ * Run the worker and wait for it inside a subtransaction, so that an
+ * interrupt of the wait (a cancel, statement_timeout) comes back as an
+ * error to log instead of cutting the attempt short without its failed
+ * row.  bgtask.c has stopped the worker, and waited for it, by then.
+ * False, with *edata set, when the wait was interrupted.
+ */
+static bool
+run_worker_catching(const PgmSqlTask *task, PgmBgResult *res, ErrorData **edata)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	pgm_subxact_begin(oldcxt);
+	PG_TRY();
+	{
+		*res = pgm_nontx_run(task);
+		pgm_subxact_release(oldcxt, oldowner);
+	}
+	PG_CATCH();
+	{
+		*edata = pgm_subxact_abort(oldcxt, oldowner);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
 static ErrorData *
 attempt_in_worker(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
 				  PgmStepInfo *info, PgmLogRow *row, StepErrorContext *ctx)
@@ -342,7 +377,14 @@ attempt_in_worker(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
 	task.revision = ctx->revision;
 
 	pgm_catalog_commit();
-	res = pgm_nontx_run(&task);
+	if (!run_worker_catching(&task, &res, &edata))
+	{
+		/* interrupted while waiting: the worker has stopped; log, go on */
+		row->finished = GetCurrentTimestamp();
+		edata->context = psprintf("pg_migrate %s of revision \"%s\" (non-transactional, in a background worker)",
+								  upgrade ? "upgrade" : "downgrade", ctx->revision);
+		return edata;
+	}
 	row->finished = GetCurrentTimestamp();
 	if (res.ok)
 	{
@@ -362,6 +404,38 @@ attempt_in_worker(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
 	edata->internalpos = res.position;
 	edata->context = psprintf("pg_migrate %s of revision \"%s\" (non-transactional, in a background worker)",
 							  upgrade ? "upgrade" : "downgrade", ctx->revision);
+	return edata;
+}
+
+/*
+ * Commit a successful attempt in CALL mode, with its version-state change
+ * and log row.  The commit can fail on its own (a deferred constraint or
+ * constraint trigger fires at COMMIT); SPI has rolled the attempt back and
+ * started the next transaction by then (as for PL/Python's plpy.commit(),
+ * the error is caught only after that), so the caller can log the failure.
+ * NULL when the commit succeeded.
+ */
+static ErrorData *
+commit_attempt(const char *revision, bool upgrade)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ErrorData  *volatile edata = NULL;
+
+	PG_TRY();
+	{
+		pgm_catalog_commit();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		edata->context = psprintf("pg_migrate %s of revision \"%s\", at COMMIT",
+								  upgrade ? "upgrade" : "downgrade", revision);
+	}
+	PG_END_TRY();
+	if (edata)
+		pgm_catalog_after_failed_commit();
 	return edata;
 }
 
@@ -465,6 +539,12 @@ pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, PgmS
 			edata = attempt_in_subxact(g, st, rev, upgrade, run, &info, &row, &ctx, &in_sql);
 		else
 			edata = attempt_in_worker(g, st, rev, upgrade, run, &info, &row, &ctx);
+
+		if (edata == NULL && run->commit_each)
+		{
+			edata = commit_attempt(id, upgrade);
+			in_sql = false;		/* not a lock wait of the SQL: no retry */
+		}
 
 		if (edata == NULL)
 		{
