@@ -85,6 +85,16 @@ prove_installcheck:
 bench:
 	test/bench/run $(BENCH_ARGS)
 
+# Long runs of the reliability harnesses (test/run runs a short one of each):
+# make reliability FAULT_ARGS='--iterations 500' FUZZ_ARGS='--seconds 1800';
+# --seed N reproduces a run.
+FAULT_ARGS ?= --iterations 300
+FUZZ_ARGS ?= --seconds 900
+.PHONY: reliability
+reliability:
+	test/fault/run $(FAULT_ARGS)
+	test/fuzz/run $(FUZZ_ARGS)
+
 # PGXS tracks no header dependencies unless the server was configured with
 # --enable-depend; the headers are few, so every object depends on all of them.
 $(OBJS): $(wildcard $(srcdir)/src/*.h)

@@ -328,11 +328,6 @@ attempt_direct(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
 }
 
 /*
- * One attempt of a non-transactional step: commit what this transaction
- * holds (so that a concurrent index build does not wait for us), let the
- * worker run the SQL, then record the outcome in a fresh transaction.
- */
-/*
  * Run the worker and wait for it inside a subtransaction, so that an
  * interrupt of the wait (a cancel, statement_timeout) comes back as an
  * error to log instead of cutting the attempt short without its failed
@@ -361,6 +356,42 @@ run_worker_catching(const PgmSqlTask *task, PgmBgResult *res, ErrorData **edata)
 	return ok;
 }
 
+/*
+ * Record a non-transactional step the worker has run, in a subtransaction:
+ * recording can fail too (the Alembic version table's sync, a cancel), and
+ * the attempt must then keep its failed row.  The step's effect is
+ * committed already; the failed row says its recording was not.
+ */
+static ErrorData *
+record_success_catching(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
+						PgmLogRow *row)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	pgm_subxact_begin(oldcxt);
+	PG_TRY();
+	{
+		record_success(g, st, rev, upgrade, run, row);
+		pgm_subxact_release(oldcxt, oldowner);
+	}
+	PG_CATCH();
+	{
+		edata = pgm_subxact_abort(oldcxt, oldowner);
+	}
+	PG_END_TRY();
+	return edata;
+}
+
+/*
+ * One attempt of a non-transactional step: let the worker run the SQL, then
+ * record the outcome.  This transaction holds nothing a concurrent index
+ * build would wait for: non-transactional steps run only in CALL mode,
+ * where every attempt begins by committing its started row.  Interrupts
+ * and failures after that point come back as the attempt's error, so its
+ * failed row is written.
+ */
 static ErrorData *
 attempt_in_worker(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
 				  PgmStepInfo *info, PgmLogRow *row, StepErrorContext *ctx)
@@ -376,7 +407,7 @@ attempt_in_worker(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
 										  pgm_statement_timeout);
 	task.revision = ctx->revision;
 
-	pgm_catalog_commit();
+	Assert(run->commit_each);
 	if (!run_worker_catching(&task, &res, &edata))
 	{
 		/* interrupted while waiting: the worker has stopped; log, go on */
@@ -387,10 +418,7 @@ attempt_in_worker(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
 	}
 	row->finished = GetCurrentTimestamp();
 	if (res.ok)
-	{
-		record_success(g, st, rev, upgrade, run, row);
-		return NULL;
-	}
+		return record_success_catching(g, st, rev, upgrade, run, row);
 
 	edata = palloc0(sizeof(ErrorData));
 	edata->elevel = ERROR;
