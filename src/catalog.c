@@ -161,6 +161,20 @@ pgm_catalog_after_failed_commit(void)
 	memset(plans, 0, sizeof(plans));
 }
 
+/*
+ * Roll back the current transaction of a procedure connected with
+ * pgm_catalog_connect_nonatomic() and go on in the next one: after an error
+ * that escaped everything but the procedure, as PostgreSQL's main loop
+ * would abort the transaction, so that the attempt's failed row can still
+ * be committed.
+ */
+void
+pgm_catalog_rollback(void)
+{
+	pgm_spi_rollback();
+	memset(plans, 0, sizeof(plans));
+}
+
 void
 pgm_catalog_finish(void)
 {

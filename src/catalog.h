@@ -77,6 +77,7 @@ extern void pgm_catalog_connect(bool read_only);
 extern void pgm_catalog_connect_nonatomic(void);
 extern void pgm_catalog_commit(void);
 extern void pgm_catalog_after_failed_commit(void);
+extern void pgm_catalog_rollback(void);
 extern void pgm_catalog_finish(void);
 extern const char *pgm_catalog_schema(void);
 

@@ -27,8 +27,10 @@
  */
 #if PG_VERSION_NUM >= 150000
 #define pgm_spi_commit()	SPI_commit()
+#define pgm_spi_rollback()	SPI_rollback()
 #else
 #define pgm_spi_commit()	(SPI_commit(), SPI_start_transaction())
+#define pgm_spi_rollback()	(SPI_rollback(), SPI_start_transaction())
 #endif
 
 /* pg_analyze_and_rewrite() was renamed ..._fixedparams() in 15 */

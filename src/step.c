@@ -468,6 +468,51 @@ commit_attempt(const char *revision, bool upgrade)
 }
 
 /*
+ * One attempt in CALL mode, which commits it.  Its started row is on record
+ * already, so an error must not escape without its failed row: the attempt
+ * functions return theirs, and one that escapes them anyway (a cancel that
+ * lands between two of their steps, with statement_timeout = 1 say) is
+ * caught here, after which the transaction is rolled back as PostgreSQL's
+ * main loop would roll it back.  Nothing goes on after that but logging
+ * the failure and raising the error again (pgm_step_run).
+ */
+static ErrorData *
+attempt_committed(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
+				  PgmStepInfo *info, PgmLogRow *row, StepErrorContext *ctx, bool *in_sql)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ErrorData  *volatile edata = NULL;
+	volatile bool sql = true;
+
+	PG_TRY();
+	{
+		bool		in = true;
+
+		if (info->transactional)
+			edata = attempt_in_subxact(g, st, rev, upgrade, run, info, row, ctx, &in);
+		else
+			edata = attempt_in_worker(g, st, rev, upgrade, run, info, row, ctx);
+		sql = in;
+		if (edata == NULL)
+		{
+			edata = commit_attempt(ctx->revision, upgrade);
+			sql = false;		/* not a lock wait of the SQL: no retry */
+		}
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		sql = false;
+		pgm_catalog_rollback();
+	}
+	PG_END_TRY();
+	*in_sql = sql;
+	return edata;
+}
+
+/*
  * Keep the row of a failed or retried attempt: commit it in CALL mode, where
  * the step's transaction holds nothing else; elsewhere let a worker write it
  * in a transaction of its own.
@@ -475,6 +520,13 @@ commit_attempt(const char *revision, bool upgrade)
 static void
 keep_row(PgmRun *run, PgmLogRow *row)
 {
+	/*
+	 * A cancel must not cut this short: the statement_timeout that stopped
+	 * the step fires again as soon as the step's own timer gives the
+	 * caller's back (its end has passed).  A held cancel is forgotten with
+	 * the error that follows.
+	 */
+	HOLD_CANCEL_INTERRUPTS();
 	if (run->commit_each)
 	{
 		pgm_catalog_log(row);
@@ -482,6 +534,7 @@ keep_row(PgmRun *run, PgmLogRow *row)
 	}
 	else
 		pgm_log_write_autonomous(row);
+	RESUME_CANCEL_INTERRUPTS();
 }
 
 static char *
@@ -563,16 +616,10 @@ pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, PgmS
 			attempt_direct(g, st, rev, upgrade, run, &info, &row, &ctx);
 			edata = NULL;
 		}
-		else if (info.transactional)
-			edata = attempt_in_subxact(g, st, rev, upgrade, run, &info, &row, &ctx, &in_sql);
+		else if (run->commit_each)
+			edata = attempt_committed(g, st, rev, upgrade, run, &info, &row, &ctx, &in_sql);
 		else
-			edata = attempt_in_worker(g, st, rev, upgrade, run, &info, &row, &ctx);
-
-		if (edata == NULL && run->commit_each)
-		{
-			edata = commit_attempt(id, upgrade);
-			in_sql = false;		/* not a lock wait of the SQL: no retry */
-		}
+			edata = attempt_in_subxact(g, st, rev, upgrade, run, &info, &row, &ctx, &in_sql);
 
 		if (edata == NULL)
 		{
