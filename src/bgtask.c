@@ -226,9 +226,18 @@ PgmBgTask *
 pgm_bgtask_start(const char *function_name, const char *type, bool connect,
 				 const void *data, Size len)
 {
-	PgmBgTask  *task = MemoryContextAlloc(TopMemoryContext, sizeof(PgmBgTask));
+	PgmBgTask  *task;
 	PgmBgShared *sh;
 	BackgroundWorker w;
+	int			slot = -1;
+
+	for (int i = 0; i < MAX_RUNNING && slot < 0; i++)
+		if (running[i] == NULL)
+			slot = i;
+	if (slot < 0)
+		elog(ERROR, "too many pg_migrate background workers in one session");
+	task = MemoryContextAlloc(TopMemoryContext, sizeof(PgmBgTask));
+	task->slot = slot;
 
 	/*
 	 * The task outlives the resource owner and memory context it starts in:
@@ -263,12 +272,6 @@ pgm_bgtask_start(const char *function_name, const char *type, bool connect,
 		before_shmem_exit(stop_workers_at_exit, (Datum) 0);
 		exit_callback_registered = true;
 	}
-	task->slot = -1;
-	for (int i = 0; i < MAX_RUNNING && task->slot < 0; i++)
-		if (running[i] == NULL)
-			task->slot = i;
-	if (task->slot < 0)
-		elog(ERROR, "too many pg_migrate background workers in one session");
 	if (!register_worker(&w, &task->handle))
 	{
 		dsm_detach(task->seg);
