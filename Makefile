@@ -69,7 +69,7 @@ cd $(srcdir) && \
    TESTDIR='$(CURDIR)' PATH="$(bindir):$$PATH" \
    PGPORT='6$(DEF_PGPORT)' \
    PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
-   $(PROVE) $(PG_PROVE_FLAGS) $(PROVE_FLAGS) $(if $(PROVE_TESTS),$(PROVE_TESTS),test/t/*.pl)
+   $(PROVE) $(PG_PROVE_FLAGS) -I test/t $(PROVE_FLAGS) $(if $(PROVE_TESTS),$(PROVE_TESTS),test/t/*.pl)
 endef
 endif
 

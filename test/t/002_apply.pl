@@ -5,29 +5,16 @@
 use strict;
 use warnings;
 
-use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+
+use PgmTap;
 
 my $node = PostgreSQL::Test::Cluster->new('apply');
 $node->init;
 $node->append_conf('postgresql.conf', "max_worker_processes = 16\nmax_locks_per_transaction = 256\n");
 $node->start;
-
-# run statements in the background with psql, each on its own (-c per
-# statement: several in one -c would share one implicit transaction, where
-# CALL migrate_apply cannot commit); returns the harness and its output
-sub background
-{
-	my (@stmts) = @_;
-	my ($out, $err) = ('', '');
-	my $h = IPC::Run::start(
-		[ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'),
-		  map { ('-c', $_) } @stmts ],
-		'>', \$out, '2>', \$err);
-	return { h => $h, out => \$out, err => \$err };
-}
 
 sub sql { return $node->safe_psql('postgres', $_[0]); }
 
@@ -41,7 +28,7 @@ sub fresh
 fresh();
 sql(q{SELECT migrate_revision('r1', NULL, 'CREATE TABLE t1 (id int)', 'DROP TABLE t1', 'one');
 	SELECT migrate_revision('r2', 'r1', 'CREATE TABLE t2 (id int); SELECT pg_sleep(60)', 'DROP TABLE t2', 'slow');});
-my $bg = background(q{SET application_name = 'killme'}, q{CALL migrate_apply('head')});
+my $bg = background($node, q{SET application_name = 'killme'}, q{CALL migrate_apply('head')});
 $node->poll_query_until('postgres',
 	q{SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'killme' AND wait_event = 'PgSleep'})
   or die "the step did not start";
@@ -63,7 +50,7 @@ is(sql(q{SELECT string_agg(revision, ',') FROM migrate_current()}), 'r2b', 'the 
 fresh();
 sql(q{SELECT migrate_revision('r1', NULL, 'CREATE TABLE t1 (id int)', 'DROP TABLE t1', 'one');
 	SELECT migrate_revision('r2', 'r1', 'CREATE TABLE t2 (id int); SELECT pg_sleep(60)', 'DROP TABLE t2', 'slow');});
-$bg = background(q{SET application_name = 'crashme'}, q{CALL migrate_apply('head')});
+$bg = background($node, q{SET application_name = 'crashme'}, q{CALL migrate_apply('head')});
 $node->poll_query_until('postgres',
 	q{SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'crashme' AND wait_event = 'PgSleep'})
   or die "the step did not start";
@@ -80,7 +67,7 @@ is(sql(q{SELECT count(*) FROM pg_class WHERE relname = 't2'}), '0', 'the crashed
 fresh();
 sql(q{CREATE TABLE target (id int);
 	SELECT migrate_revision('r1', NULL, 'ALTER TABLE target ADD COLUMN c int', 'ALTER TABLE target DROP COLUMN c', 'alter');});
-my $blocker = background(q{SET application_name = 'blocker'},
+my $blocker = background($node, q{SET application_name = 'blocker'},
 	q{BEGIN; SELECT count(*) FROM target; SELECT pg_sleep(1.5); COMMIT;});
 $node->poll_query_until('postgres',
 	q{SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'blocker' AND wait_event = 'PgSleep'})
@@ -104,7 +91,7 @@ sql(q{CREATE EXTENSION IF NOT EXISTS amcheck;
 	INSERT INTO writes (v) SELECT g FROM generate_series(1, 100000) g;
 	SELECT migrate_revision('r1', NULL, 'CREATE INDEX CONCURRENTLY writes_v ON writes (v)',
 							'DROP INDEX CONCURRENTLY writes_v', 'index under load', transactional => false);});
-my $writer = background(q{SET application_name = 'writer'}, q{
+my $writer = background($node, q{SET application_name = 'writer'}, q{
 	DO $$ BEGIN FOR i IN 1..300 LOOP INSERT INTO writes (v) SELECT g FROM generate_series(1, 100) g; COMMIT; PERFORM pg_sleep(0.005); END LOOP; END $$});
 $node->poll_query_until('postgres', q{SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'writer'})
   or die "the writer did not start";
@@ -146,7 +133,7 @@ sql(q{CREATE TABLE counter (revision text);
 		format('INSERT INTO counter VALUES (%L); SELECT pg_sleep(0.05)', 'c' || lpad(i::text, 2, '0')),
 		format('DELETE FROM counter WHERE revision = %L', 'c' || lpad(i::text, 2, '0')))
 	FROM generate_series(1, 20) i;});
-my @runs = map { background("SET application_name = 'run$_'", q{CALL migrate_apply('head')}) } 1 .. 8;
+my @runs = map { background($node, "SET application_name = 'run$_'", q{CALL migrate_apply('head')}) } 1 .. 8;
 my $failed = 0;
 foreach my $r (@runs)
 {
@@ -161,7 +148,7 @@ is(sql(q{SELECT string_agg(revision, ',') FROM migrate_current()}), 'c20', 'the 
 
 # overlapping runs told to skip: exactly one works, the others skip quietly
 sql(q{CALL migrate_apply('base', downgrade => true)});
-@runs = map { background("SET application_name = 'skip$_'", q{CALL migrate_apply('head', skip_if_locked => true)}) } 1 .. 4;
+@runs = map { background($node, "SET application_name = 'skip$_'", q{CALL migrate_apply('head', skip_if_locked => true)}) } 1 .. 4;
 $_->{h}->finish foreach @runs;
 is(sql(q{SELECT count(*) || '/' || count(DISTINCT revision) FROM counter}), '20/20',
 	'skipping runs apply every revision once');

@@ -6,26 +6,16 @@
 use strict;
 use warnings;
 
-use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+
+use PgmTap;
 
 my $node = PostgreSQL::Test::Cluster->new('faults');
 $node->init;
 $node->append_conf('postgresql.conf', "max_worker_processes = 16\n");
 $node->start;
-
-sub background
-{
-	my (@stmts) = @_;
-	my ($out, $err) = ('', '');
-	my $h = IPC::Run::start(
-		[ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres'),
-		  map { ('-c', $_) } @stmts ],
-		'>', \$out, '2>', \$err);
-	return { h => $h, out => \$out, err => \$err };
-}
 
 sub sql { return $node->safe_psql('postgres', $_[0]); }
 
@@ -52,7 +42,7 @@ sub workers_gone
 # --- 005: the worker is terminated ------------------------------------------
 fresh();
 sql(q{SELECT migrate_revision('a1', NULL, 'SELECT pg_sleep(30)', 'SELECT 1', transactional => false)});
-my $bg = background(q{CALL migrate_apply('head')});
+my $bg = background($node, q{CALL migrate_apply('head')});
 $node->poll_query_until('postgres', "SELECT $workers = 1") or die 'the worker did not start';
 sql(q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'pg_migrate worker'});
 $bg->{h}->finish;
@@ -69,7 +59,7 @@ fresh();
 sql(q{CREATE TABLE runs (at timestamptz);
 	SELECT migrate_revision('a1', NULL, 'SELECT pg_sleep(4); INSERT INTO runs VALUES (clock_timestamp())',
 							'SELECT 1', transactional => false);});
-$bg = background(q{SET application_name = 'victim'}, q{CALL migrate_apply('head')});
+$bg = background($node, q{SET application_name = 'victim'}, q{CALL migrate_apply('head')});
 $node->poll_query_until('postgres', "SELECT $workers = 1") or die 'the worker did not start';
 sql(q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'victim'});
 $bg->{h}->finish;
@@ -86,7 +76,7 @@ sql(q{CREATE TABLE data (id int, v text);
 	SELECT migrate_revision('i1', NULL, 'CREATE INDEX CONCURRENTLY IF NOT EXISTS data_v ON data (v)',
 		'SELECT pg_sleep(3); DROP INDEX CONCURRENTLY IF EXISTS data_v', transactional => false);
 	CALL migrate_apply('head');});
-$bg = background(q{SET application_name = 'victim'}, q{CALL migrate_apply('base', downgrade => true)});
+$bg = background($node, q{SET application_name = 'victim'}, q{CALL migrate_apply('base', downgrade => true)});
 $node->poll_query_until('postgres', "SELECT $workers = 1") or die 'the worker did not start';
 sql(q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'victim'});
 $bg->{h}->finish;
