@@ -14,6 +14,7 @@ OBJS = \
 	src/catalog_plan.o \
 	src/alembic.o \
 	src/graph.o \
+	src/graph_order.o \
 	src/identifier.o \
 	src/plan.o \
 	src/run.o \

@@ -26,8 +26,8 @@ SELECT * FROM migrate_current();
 SELECT revision, direction FROM migrate_downgrade('cccc0004');
 SELECT * FROM migrate_current();
 -- label@base, as in Alembic: everything applied above the base of the
--- label's lineage (aaaa0001) goes, ffff0002 first since it depends on
--- cccc0003; the other base's branch stays
+-- label's lineage (aaaa0001) goes, ffff0002 before cccc0003 since it
+-- depends on it, in Alembic's order; the other base's branch stays
 SELECT revision, direction FROM migrate_downgrade('catalog@base');
 SELECT * FROM migrate_current();
 SELECT * FROM applied_tables;

@@ -14,6 +14,7 @@
 
 #include "catalog.h"
 #include "entry.h"
+#include "graph_order.h"
 #include "identifier.h"
 #include "pg_migrate.h"
 #include "plan.h"
@@ -208,13 +209,13 @@ migrate_history(PG_FUNCTION_ARGS)
 	PgmIdxList	current = e.heads;
 	PgmState	st = e.st;
 	bool	   *in_range;
-	PgmIdxList	heads;
 	PgmIdxList	order;
 	PgmIdxList	top;
 	LabelIndex	li;
 
-	heads = pgm_graph_heads(g);
 	in_range = palloc0(Max(g->nrevs, 1));
+	/* where the walk starts: the upper end, "heads" when it is left out */
+	top = pgm_resolve(g, "heads", current).revs;
 
 	if (range == NULL || strcmp(range, ":") == 0)
 		memset(in_range, true, g->nrevs);
@@ -235,11 +236,9 @@ migrate_history(PG_FUNCTION_ARGS)
 		if (colon[1])
 			upper = colon + 1;
 
-		if (upper)
-			up = pgm_resolve(g, upper, current);
-		else
-			up.revs = heads;
+		up = pgm_resolve(g, upper ? upper : "heads", current);
 		pgm_graph_ancestors(g, up.revs.items, up.revs.n, in_range);
+		top = up.revs;
 		if (lower)
 		{
 			PgmTarget	low = pgm_resolve(g, lower, current);
@@ -265,35 +264,15 @@ migrate_history(PG_FUNCTION_ARGS)
 		}
 	}
 
-	/* walk down from the newest revisions of the range, oldest of them first */
-	top.n = 0;
-	top.items = palloc(sizeof(int) * Max(g->nrevs, 1));
-	for (int i = 0; i < g->nrevs; i++)
-	{
-		bool		is_top = in_range[i];
-
-		for (int c = 0; is_top && c < g->revs[i].nchildren; c++)
-			is_top = !in_range[g->revs[i].children[c]];
-		for (int c = 0; is_top && c < g->revs[i].ndependents; c++)
-			is_top = !in_range[g->revs[i].dependents[c]];
-		if (is_top)
-			top.items[top.n++] = i;
-	}
-
-	/*
-	 * Order through the whole graph, then keep the range: two revisions of
-	 * the range can be ordered by a path that leaves it.
-	 */
-	order = pgm_graph_topo(g, top.items, top.n, NULL);
+	/* Alembic's order, walking down from the upper end's revisions */
+	order = pgm_graph_alembic_order(g, top.items, top.n, in_range);
 	li = label_index(g);
-	for (int k = order.n - 1; k >= 0; k--)
+	for (int k = 0; k < order.n; k++)
 	{
 		int			i = order.items[k];
 		Datum		values[9];
 		bool		nulls[9] = {0};
 
-		if (!in_range[i])
-			continue;
 		values[0] = CStringGetTextDatum(g->revs[i].id);
 		values[1] = ids_array(g, g->revs[i].parents, g->revs[i].nparents);
 		values[2] = labels_of(&li, i);

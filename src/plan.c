@@ -15,6 +15,7 @@
  */
 #include "postgres.h"
 
+#include "graph_order.h"
 #include "plan.h"
 
 /* The state whose rows of migrate_version are 'heads' */
@@ -54,13 +55,20 @@ pgm_plan_upgrade(PgmGraph *g, PgmState *st, PgmTarget *target)
 {
 	PgmPlan		plan;
 	bool	   *need = palloc0(Max(g->nrevs, 1));
+	PgmIdxList	order;
 
 	plan.upgrade = true;
 	pgm_graph_ancestors(g, target->revs.items, target->revs.n, need);
 	for (int i = 0; i < g->nrevs; i++)
 		if (st->applied[i])
 			need[i] = false;
-	plan.steps = pgm_graph_topo(g, target->revs.items, target->revs.n, need);
+	/* Alembic walks down from the targets, newest first: run it reversed */
+	order = pgm_graph_alembic_order(g, target->revs.items, target->revs.n, need);
+	plan.steps.n = order.n;
+	plan.steps.items = palloc(sizeof(int) * Max(order.n, 1));
+	for (int i = 0; i < order.n; i++)
+		plan.steps.items[i] = order.items[order.n - 1 - i];
+	pfree(order.items);
 	pfree(need);
 	return plan;
 }
@@ -80,9 +88,7 @@ pgm_plan_downgrade(PgmGraph *g, PgmState *st, PgmTarget *target, const char *ide
 	PgmPlan		plan;
 	PgmIdxList	roots;
 	bool	   *remove = palloc0(Max(g->nrevs, 1));
-	int		   *start;
-	int			nstart = 0;
-	PgmIdxList	order;
+	PgmIdxList	current;
 
 	plan.upgrade = false;
 	for (int i = 0; i < target->revs.n; i++)
@@ -140,19 +146,12 @@ pgm_plan_downgrade(PgmGraph *g, PgmState *st, PgmTarget *target, const char *ide
 	for (int i = 0; i < g->nrevs; i++)
 		remove[i] = remove[i] && st->applied[i];
 
-	/* newest first: reverse of an ancestors-first order */
-	start = palloc(sizeof(int) * Max(g->nrevs, 1));
-	for (int i = 0; i < g->nrevs; i++)
-		if (remove[i])
-			start[nstart++] = i;
-	order = pgm_graph_topo(g, start, nstart, remove);
-	plan.steps.n = order.n;
-	plan.steps.items = palloc(sizeof(int) * Max(order.n, 1));
-	for (int i = 0; i < order.n; i++)
-		plan.steps.items[i] = order.items[order.n - 1 - i];
+	/* newest first, as Alembic walks down from the version rows */
+	current = state_heads(g, st);
+	plan.steps = pgm_graph_alembic_order(g, current.items, current.n, remove);
 
 	pfree(remove);
-	pfree(start);
+	pfree(current.items);
 	return plan;
 }
 

@@ -17,6 +17,7 @@ its RevisionError/CommandError refusals), where an offline command failed
 ('from' when resolving its starting revision), and, where Alembic computed
 the set of revisions before failing to order them, that set.
 """
+import itertools
 import os
 import sys
 import warnings
@@ -315,6 +316,32 @@ class AlembicModel:
             return ok(frozenset(hm.heads))
         except Exception as e:
             return err(e)
+
+    # --- orders PYTHONHASHSEED decides -----------------------------------------
+
+    def hash_dependent(self):
+        """Revisions whose several normalized depends_on Alembic keeps in a
+        tuple made from a set (_normalize_depends_on): their order, and with
+        it the order of _topological_sort, follows the string hash."""
+        return [r for r in self.rm._revision_map.values()
+                if r is not None and len(r._normalized_resolved_dependencies) > 1]
+
+    def hash_variants(self, limit=120):
+        """Yield once for each order of those tuples (at most limit
+        combinations), with the revisions changed in place; restored after."""
+        revs = self.hash_dependent()
+        if not revs:
+            return
+        saved = [r._normalized_resolved_dependencies for r in revs]
+        try:
+            combos = itertools.product(*[itertools.permutations(t) for t in saved])
+            for combo in itertools.islice(combos, limit):
+                for r, t in zip(revs, combo):
+                    r._normalized_resolved_dependencies = tuple(t)
+                yield
+        finally:
+            for r, t in zip(revs, saved):
+                r._normalized_resolved_dependencies = t
 
     # --- Alembic's own readings, for the harness's documented differences ---
 
