@@ -269,19 +269,43 @@ pgm_graph_alembic_order(PgmGraph *g, const int *heads, int nheads, const bool *s
 			members[nmembers++] = i;
 		}
 
-	/* C: above and below some member */
+	/*
+	 * C: above and below some member.  The revisions above the members
+	 * first, then a walk down from the members inside them, so that a small
+	 * set near the heads costs what lies above it, not the whole graph.
+	 */
 	w.inC = palloc0(Max(n, 1));
 	if (subset == NULL)
 		memset(w.inC, true, n);
 	else
 	{
-		bool	   *below = palloc0(Max(n, 1));
+		bool	   *above = palloc0(Max(n, 1));
+		int		   *stack = palloc(sizeof(int) * Max(n, 1));
+		int			sp = 0;
 
-		pgm_graph_ancestors(g, members, nmembers, below);
-		pgm_graph_descendants(g, members, nmembers, w.inC);
-		for (int i = 0; i < n; i++)
-			w.inC[i] = w.inC[i] && below[i];
-		pfree(below);
+		pgm_graph_descendants(g, members, nmembers, above);
+		for (int i = 0; i < nmembers; i++)
+		{
+			w.inC[members[i]] = true;
+			stack[sp++] = members[i];
+		}
+		while (sp > 0)
+		{
+			PgmRev	   *r = &g->revs[stack[--sp]];
+
+			for (int k = 0; k < r->nparents + r->ndeps; k++)
+			{
+				int			y = down_edge(r, k);
+
+				if (above[y] && !w.inC[y])
+				{
+					w.inC[y] = true;
+					stack[sp++] = y;
+				}
+			}
+		}
+		pfree(above);
+		pfree(stack);
 	}
 
 	/* generations and pending children, inside C */

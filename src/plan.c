@@ -227,9 +227,14 @@ pgm_state_step(PgmGraph *g, PgmState *st, int rev, bool upgrade)
 		/*
 		 * Its parents and dependencies (Alembic's normalized down
 		 * revisions) become rows again unless they are ancestors of the
-		 * other rows (_unmerge_to_revisions).  Most have no applied child
-		 * or dependent left and are plainly not; only for the others is
-		 * the closure of the other rows computed.
+		 * other rows (_unmerge_to_revisions) or of one another.  Alembic
+		 * looks only at the rows already there, so where a parent is a
+		 * dependency of another parent it writes both back, and then
+		 * refuses its own next "upgrade heads" ("overlaps with other
+		 * requested revisions"); the rows here stay minimal.  Most have no
+		 * applied child or dependent left and are plainly not covered;
+		 * only for the others is the closure computed: the rows and the
+		 * strict ancestors of every revision coming back.
 		 */
 		for (int k = 0; k < r->nparents; k++)
 			to[nto++] = r->parents[k];
@@ -252,9 +257,32 @@ pgm_state_step(PgmGraph *g, PgmState *st, int rev, bool upgrade)
 				if (others == NULL)
 				{
 					PgmIdxList	rows = state_heads(g, st);
+					int		   *start = palloc(sizeof(int) * (rows.n + g->nrevs + 1));
+					int			nstart = 0;
+					bool	   *queued = palloc0(Max(g->nrevs, 1));
 
+					for (int i = 0; i < rows.n; i++)
+						start[nstart++] = rows.items[i];
+					for (int i = 0; i < nto; i++)
+					{
+						PgmRev	   *b = &g->revs[to[i]];
+
+						for (int e = 0; e < b->nparents + b->ndeps; e++)
+						{
+							int			y = e < b->nparents ? b->parents[e] : b->deps[e - b->nparents];
+
+							if (!queued[y] && !st->is_head[y])
+							{
+								queued[y] = true;
+								start[nstart++] = y;
+							}
+						}
+					}
 					others = palloc0(Max(g->nrevs, 1));
-					pgm_graph_ancestors(g, rows.items, rows.n, others);
+					pgm_graph_ancestors(g, start, nstart, others);
+					pfree(start);
+					pfree(queued);
+					pfree(rows.items);
 				}
 				covered = others[to[k]];
 			}
