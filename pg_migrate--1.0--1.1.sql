@@ -43,11 +43,6 @@ SELECT pg_catalog.pg_extension_config_dump('pgmigrate.migrate_run_seq', '');
 
 REVOKE ALL ON SCHEMA pgmigrate FROM PUBLIC;
 
--- pg_migrate.alembic_version_table resolves under the caller's search_path
--- in every function that writes the version state; 1.0's migrate_stamp
--- pinned its own and failed with 42P01 on an unqualified name.
-ALTER FUNCTION @extschema@.migrate_stamp(text) RESET search_path;
-
 -- From 1.1 on the C function behind each SQL function carries its SQL name
 -- (migrate_upgrade, not pgm_upgrade): the same definitions as in
 -- pg_migrate--1.1.sql, now pointing at those symbols.  The library keeps
@@ -113,11 +108,6 @@ CREATE OR REPLACE PROCEDURE @extschema@.migrate_apply(target text DEFAULT 'head'
 AS 'MODULE_PATHNAME', 'migrate_apply'
 LANGUAGE C;
 
-CREATE OR REPLACE FUNCTION @extschema@.migrate_stamp(target text)
-RETURNS TABLE (revision text)
-AS 'MODULE_PATHNAME', 'migrate_stamp'
-LANGUAGE C VOLATILE;
-
 CREATE OR REPLACE FUNCTION @extschema@.migrate_adopt_alembic(version_table text DEFAULT 'alembic_version')
 RETURNS TABLE (revision text)
 AS 'MODULE_PATHNAME', 'migrate_adopt_alembic'
@@ -165,25 +155,95 @@ AS 'MODULE_PATHNAME', 'migrate_branches'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
-CREATE OR REPLACE FUNCTION @extschema@.migrate_history(range text DEFAULT NULL)
-RETURNS TABLE (revision text, down_revisions text[], branch_labels text[], message text,
-               is_head boolean, is_base boolean, is_branch_point boolean,
-               is_merge boolean, is_applied boolean)
-AS 'MODULE_PATHNAME', 'migrate_history'
-LANGUAGE C STABLE
-SET search_path = pg_catalog, pg_temp;
-
 CREATE OR REPLACE FUNCTION @extschema@.migrate_resolve(identifier text)
 RETURNS text[]
 AS 'MODULE_PATHNAME', 'migrate_resolve'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
-CREATE OR REPLACE FUNCTION @extschema@.migrate_show(identifier text)
+--
+-- Three functions change shape, which CREATE OR REPLACE cannot do, so they
+-- are dropped and created again (the 1.0 library symbols they named stay in
+-- the library, src/fn_1_0.c, with 1.0's behaviour):
+--   migrate_stamp gains purge (default false): it now moves only the
+--     branches the target is in line with, as alembic stamp does; purge =>
+--     true is 1.0's behaviour, alembic stamp --purge.  1.0's pinned
+--     search_path goes too: pg_migrate.alembic_version_table resolves under
+--     the caller's search_path in every function that writes the version
+--     state (1.0's migrate_stamp failed with 42P01 on an unqualified name).
+--   migrate_history and migrate_show gain declared_branch_labels, and
+--     migrate_show's branch_labels become the propagated ones.
+-- A new function gets the default privileges, so each one's ACL is carried
+-- over from the old one: the grants a user made (a migration role's EXECUTE
+-- on migrate_stamp, a reader's on migrate_show) survive the update.
+--
+CREATE FUNCTION pg_temp.pgm_carry_acl(old_acl pg_catalog.aclitem[], fn pg_catalog.regprocedure)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    g record;
+BEGIN
+    IF old_acl IS NULL THEN
+        RETURN;                 -- never granted or revoked: the default
+    END IF;
+    EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', fn);
+    FOR g IN
+        SELECT a.grantee, a.is_grantable
+        FROM pg_catalog.aclexplode(old_acl) AS a
+        JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) fn
+        WHERE a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
+          AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s%s', fn,
+                       CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                            ELSE g.grantee::pg_catalog.regrole::pg_catalog.text END,
+                       CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+    END LOOP;
+END
+$$;
+
+CREATE TABLE pg_temp.pgm_old_acl AS
+SELECT p.proname::pg_catalog.text AS name, p.proacl AS acl
+FROM pg_catalog.pg_proc p
+WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.migrate_stamp(text)'::pg_catalog.regprocedure,
+                                              '@extschema@.migrate_history(text)'::pg_catalog.regprocedure,
+                                              '@extschema@.migrate_show(text)'::pg_catalog.regprocedure]);
+
+DROP FUNCTION @extschema@.migrate_stamp(text);
+DROP FUNCTION @extschema@.migrate_history(text);
+DROP FUNCTION @extschema@.migrate_show(text);
+
+CREATE FUNCTION @extschema@.migrate_stamp(target text, purge boolean DEFAULT false)
+RETURNS TABLE (revision text)
+AS 'MODULE_PATHNAME', 'migrate_stamp'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION @extschema@.migrate_history(range text DEFAULT NULL)
+RETURNS TABLE (revision text, down_revisions text[], branch_labels text[],
+               declared_branch_labels text[], message text,
+               is_head boolean, is_base boolean, is_branch_point boolean,
+               is_merge boolean, is_applied boolean)
+AS 'MODULE_PATHNAME', 'migrate_history'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.migrate_show(identifier text)
 RETURNS TABLE (revision text, down_revisions text[], depends_on text[], branch_labels text[],
-               message text, upgrade_sql text, downgrade_sql text, checksum text,
-               registered_by name, registered_at timestamptz,
+               declared_branch_labels text[], message text, upgrade_sql text, downgrade_sql text,
+               checksum text, registered_by name, registered_at timestamptz,
                is_head boolean, is_applied boolean, next_revisions text[])
 AS 'MODULE_PATHNAME', 'migrate_show'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
+
+SELECT pg_temp.pgm_carry_acl(o.acl, f.fn)
+FROM pg_temp.pgm_old_acl o
+JOIN (VALUES ('migrate_stamp', '@extschema@.migrate_stamp(text, boolean)'::pg_catalog.regprocedure),
+             ('migrate_history', '@extschema@.migrate_history(text)'::pg_catalog.regprocedure),
+             ('migrate_show', '@extschema@.migrate_show(text)'::pg_catalog.regprocedure)) AS f(name, fn)
+  ON f.name OPERATOR(pg_catalog.=) o.name;
+
+DROP TABLE pg_temp.pgm_old_acl;
+DROP FUNCTION pg_temp.pgm_carry_acl(pg_catalog.aclitem[], pg_catalog.regprocedure);

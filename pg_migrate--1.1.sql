@@ -267,10 +267,13 @@ CREATE PROCEDURE migrate_apply(target text DEFAULT 'head',
 AS 'MODULE_PATHNAME', 'migrate_apply'
 LANGUAGE C;
 
+-- Set the version rows to the target, running no SQL: only the branches
+-- the target is in line with move (alembic stamp), or with purge the rows
+-- become exactly what it names (alembic stamp --purge).
 -- No pinned search_path either: with pg_migrate.alembic_version_table set,
 -- stamping rewrites that table, whose name (and whose triggers) resolve as
 -- the caller's session would resolve them, exactly as in migrate_upgrade.
-CREATE FUNCTION migrate_stamp(target text)
+CREATE FUNCTION migrate_stamp(target text, purge boolean DEFAULT false)
 RETURNS TABLE (revision text)
 AS 'MODULE_PATHNAME', 'migrate_stamp'
 LANGUAGE C VOLATILE;
@@ -332,8 +335,11 @@ AS 'MODULE_PATHNAME', 'migrate_branches'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
+-- branch_labels: the labels each revision carries, propagated along its
+-- branch as Alembic does; declared_branch_labels: those it was registered with
 CREATE FUNCTION migrate_history(range text DEFAULT NULL)
-RETURNS TABLE (revision text, down_revisions text[], branch_labels text[], message text,
+RETURNS TABLE (revision text, down_revisions text[], branch_labels text[],
+               declared_branch_labels text[], message text,
                is_head boolean, is_base boolean, is_branch_point boolean,
                is_merge boolean, is_applied boolean)
 AS 'MODULE_PATHNAME', 'migrate_history'
@@ -348,7 +354,7 @@ SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION migrate_show(identifier text)
 RETURNS TABLE (revision text, down_revisions text[], depends_on text[], branch_labels text[],
-               message text, upgrade_sql text, downgrade_sql text, checksum text,
+               declared_branch_labels text[], message text, upgrade_sql text, downgrade_sql text, checksum text,
                registered_by name, registered_at timestamptz,
                is_head boolean, is_applied boolean, next_revisions text[])
 AS 'MODULE_PATHNAME', 'migrate_show'
@@ -430,7 +436,7 @@ REVOKE ALL ON FUNCTION
     migrate_merge(text, text),
     migrate_upgrade(text),
     migrate_downgrade(text),
-    migrate_stamp(text),
+    migrate_stamp(text, boolean),
     migrate_adopt_alembic(text),
     migrate_upgrade_sql(text, text),
     migrate_downgrade_sql(text, text),

@@ -91,7 +91,7 @@ GRANT USAGE ON SCHEMA pgmigrate, legacy TO regress_adopt_nowrite;
 GRANT SELECT, INSERT, DELETE ON ALL TABLES IN SCHEMA pgmigrate TO regress_adopt_nowrite;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA pgmigrate TO regress_adopt_nowrite;
 GRANT SELECT ON legacy.alembic_version TO regress_adopt_nowrite;
-GRANT EXECUTE ON FUNCTION migrate_stamp(text) TO regress_adopt_nowrite;
+GRANT EXECUTE ON FUNCTION migrate_stamp(text, boolean) TO regress_adopt_nowrite;
 SET pg_migrate.alembic_version_table = 'legacy.alembic_version';
 SET ROLE regress_adopt_nowrite;
 SELECT * FROM migrate_stamp('aaaa0002');
@@ -100,7 +100,7 @@ REVOKE ALL ON SCHEMA pgmigrate, legacy FROM regress_adopt_nowrite;
 REVOKE ALL ON ALL TABLES IN SCHEMA pgmigrate FROM regress_adopt_nowrite;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA pgmigrate FROM regress_adopt_nowrite;
 REVOKE ALL ON legacy.alembic_version FROM regress_adopt_nowrite;
-REVOKE ALL ON FUNCTION migrate_stamp(text) FROM regress_adopt_nowrite;
+REVOKE ALL ON FUNCTION migrate_stamp(text, boolean) FROM regress_adopt_nowrite;
 DROP ROLE regress_adopt_nowrite;
 -- Alembic's own shape is accepted
 SELECT * FROM migrate_stamp('aaaa0002');

@@ -34,15 +34,21 @@ SELECT count(*) FROM migrate_downgrade('reports@base');
 SELECT revision FROM migrate_history('-2:');
 SELECT revision FROM migrate_history(':current');
 
--- show: one revision, with its SQL
-SELECT revision, down_revisions, depends_on, branch_labels, message, upgrade_sql, downgrade_sql,
+-- show: one revision, with its SQL; branch_labels are the labels it
+-- carries (propagated along its branch, as alembic show prints them),
+-- declared_branch_labels those it was registered with
+SELECT revision, down_revisions, depends_on, branch_labels, declared_branch_labels, message, upgrade_sql, downgrade_sql,
        checksum = migrate_checksum(upgrade_sql, downgrade_sql) AS checksum_ok,
        registered_by, registered_at <= now() AS registered_before_now, is_head, is_applied, next_revisions
 FROM migrate_show('dddd');
-SELECT revision, down_revisions, depends_on, branch_labels, upgrade_sql, downgrade_sql,
+SELECT revision, down_revisions, depends_on, branch_labels, declared_branch_labels, upgrade_sql, downgrade_sql,
        is_head, is_applied, next_revisions
 FROM migrate_show('ffff0002');
-SELECT revision, is_applied, next_revisions FROM migrate_show('catalog');
+SELECT revision, branch_labels, declared_branch_labels, is_applied, next_revisions FROM migrate_show('catalog');
+-- show and history agree on every revision's labels
+SELECT h.revision FROM migrate_history() h, LATERAL migrate_show(h.revision) s
+WHERE h.branch_labels IS DISTINCT FROM s.branch_labels
+   OR h.declared_branch_labels IS DISTINCT FROM s.declared_branch_labels;
 SELECT * FROM migrate_show('heads');
 SELECT * FROM migrate_show(NULL);
 

@@ -14,7 +14,7 @@ GRANT EXECUTE ON FUNCTION
     migrate_revision(text, text, text, text, text, text[], text[], interval, interval, boolean),
     migrate_new(text, text, text, text, text[], text[]),
     migrate_merge(text[], text), migrate_merge(text, text),
-    migrate_upgrade(text), migrate_downgrade(text), migrate_stamp(text),
+    migrate_upgrade(text), migrate_downgrade(text), migrate_stamp(text, boolean),
     migrate_upgrade_sql(text, text), migrate_downgrade_sql(text, text),
     migrate_show(text)
     TO regress_migrator;

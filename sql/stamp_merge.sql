@@ -4,23 +4,25 @@ CREATE EXTENSION pg_migrate;
 \i sql/fixture.inc
 \set QUIET off
 
--- stamp runs no SQL and replaces the whole state
-SELECT migrate_stamp('bbbb0004');
+-- stamp with purge runs no SQL and replaces the whole state (alembic stamp
+-- --purge; without purge, see stamp_branches)
+SELECT migrate_stamp('bbbb0004', purge => true);
 SELECT * FROM applied_tables;
-SELECT migrate_stamp('heads');
+SELECT migrate_stamp('heads', purge => true);
 SELECT * FROM migrate_current();
-SELECT migrate_stamp('cccc0004');
+SELECT migrate_stamp('cccc0004', purge => true);
 SELECT * FROM migrate_current();
 -- revisions in one branch: only the newest is a head
-SELECT migrate_stamp('reports@head');
+SELECT migrate_stamp('reports@head', true);
 SELECT * FROM migrate_current();
-SELECT migrate_stamp('base');
+SELECT migrate_stamp('base', purge => true);
 SELECT * FROM migrate_current();
 SELECT revision, direction FROM pgmigrate.migrate_log ORDER BY id;
 -- errors
-SELECT migrate_stamp('reports@base');
+SELECT migrate_stamp('reports@base', purge => true);
 SELECT migrate_stamp('nope');
 SELECT migrate_stamp(NULL);
+SELECT migrate_stamp('heads', NULL);
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT migrate_stamp('heads');
 ROLLBACK;

@@ -86,6 +86,24 @@ SELECT nextval('migrate_run_seq'), 'default', 'gggg0007', 'upgrade', 1, 'retry',
 SELECT * FROM migrate_current();
 SELECT outcome, count(*) FROM migrate_log GROUP BY outcome ORDER BY outcome COLLATE "C";
 
+-- 1.0's functions whose 1.1 shape or behaviour changed keep 1.0's behaviour
+-- and result columns, served by this library (src/fn_1_0.c): migrate_stamp
+-- replaces the whole state (the alembic_version mirror too), migrate_show
+-- gives the declared labels, and neither it nor migrate_history has
+-- declared_branch_labels
+BEGIN;
+SELECT revision FROM migrate_stamp('cccc0004');
+SELECT version_num FROM legacy_alembic_version ORDER BY version_num COLLATE "C";
+ROLLBACK;
+SELECT * FROM migrate_history('ffff0001:ffff0002');
+SELECT revision, branch_labels, is_head FROM migrate_show('ffff0002');
+SELECT count(*) AS show_columns FROM (SELECT (migrate_show('ffff0002')).*) s,
+     LATERAL json_object_keys(row_to_json(s)) k;
+-- grants on the functions the update drops and creates again carry over
+-- (migrate_history's default ACL stays the default: see the shape below)
+CREATE ROLE regress_update_reader;
+GRANT EXECUTE ON FUNCTION migrate_show(text), migrate_stamp(text) TO regress_update_reader;
+
 -- what must survive, row for row
 CREATE TEMP TABLE before_revisions AS SELECT * FROM migrate_revisions;
 CREATE TEMP TABLE before_version AS SELECT * FROM migrate_version;
@@ -132,6 +150,17 @@ SELECT count(*) AS checksums_ok FROM pgmigrate.migrate_revisions
 WHERE checksum = migrate_checksum(upgrade_sql, downgrade_sql);
 -- the log is still append-only
 UPDATE pgmigrate.migrate_log SET outcome = 'success';
+
+-- the grants as they were, on the new signatures
+SELECT f, has_function_privilege('regress_update_reader', f, 'EXECUTE') AS reader,
+       has_function_privilege('public', f, 'EXECUTE') AS public
+FROM unnest(ARRAY['migrate_show(text)', 'migrate_stamp(text, boolean)', 'migrate_history(text)']) AS f
+ORDER BY f COLLATE "C";
+-- the library's 1.1 functions now: propagated labels beside the declared ones
+SELECT revision, branch_labels, declared_branch_labels FROM migrate_show('ffff0002');
+SELECT revision, branch_labels, declared_branch_labels FROM migrate_history('ffff0001:ffff0002');
+REVOKE ALL ON FUNCTION migrate_show(text), migrate_stamp(text, boolean) FROM regress_update_reader;
+DROP ROLE regress_update_reader;
 
 -- every function works on the updated data
 SELECT * FROM migrate_current();

@@ -29,8 +29,10 @@ PG_FUNCTION_INFO_V1(migrate_heads);
 PG_FUNCTION_INFO_V1(migrate_bases);
 PG_FUNCTION_INFO_V1(migrate_branches);
 PG_FUNCTION_INFO_V1(migrate_history);
+PG_FUNCTION_INFO_V1(migrate_history_1_0);
 PG_FUNCTION_INFO_V1(migrate_resolve);
 PG_FUNCTION_INFO_V1(migrate_show);
+PG_FUNCTION_INFO_V1(migrate_show_1_0);
 
 /* Branch labels that apply to each revision (Alembic's propagation) */
 typedef struct LabelIndex
@@ -197,10 +199,13 @@ migrate_branches(PG_FUNCTION_ARGS)
 /*
  * migrate_history(range): Alembic's "lower:upper", both ends optional and
  * inclusive; each end is any identifier ("current", "-3", "label@head").
- * Newest first.
+ * Newest first.  branch_labels are the labels each revision carries
+ * (Alembic's propagation, as alembic history prints them),
+ * declared_branch_labels those it was registered with; 1.0's shape has no
+ * declared_branch_labels column.
  */
-Datum
-migrate_history(PG_FUNCTION_ARGS)
+static Datum
+history(FunctionCallInfo fcinfo, bool shape_1_0)
 {
 	char	   *range = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	PgmSrf		out = pgm_srf_begin(fcinfo);
@@ -270,22 +275,40 @@ migrate_history(PG_FUNCTION_ARGS)
 	for (int k = 0; k < order.n; k++)
 	{
 		int			i = order.items[k];
-		Datum		values[9];
-		bool		nulls[9] = {0};
+		Datum		values[10];
+		bool		nulls[10] = {0};
+		int			c = 0;
 
-		values[0] = CStringGetTextDatum(g->revs[i].id);
-		values[1] = ids_array(g, g->revs[i].parents, g->revs[i].nparents);
-		values[2] = labels_of(&li, i);
-		values[3] = CStringGetTextDatum(g->revs[i].message);
-		values[4] = BoolGetDatum(pgm_is_head(g, i));
-		values[5] = BoolGetDatum(pgm_is_base(g, i));
-		values[6] = BoolGetDatum(pgm_is_branch_point(g, i));
-		values[7] = BoolGetDatum(pgm_is_merge(g, i));
-		values[8] = BoolGetDatum(st.applied[i]);
+		values[c++] = CStringGetTextDatum(g->revs[i].id);
+		values[c++] = ids_array(g, g->revs[i].parents, g->revs[i].nparents);
+		values[c++] = labels_of(&li, i);
+		if (!shape_1_0)
+			values[c++] = pgm_text_array(g->revs[i].labels, g->revs[i].nlabels);
+		values[c++] = CStringGetTextDatum(g->revs[i].message);
+		values[c++] = BoolGetDatum(pgm_is_head(g, i));
+		values[c++] = BoolGetDatum(pgm_is_base(g, i));
+		values[c++] = BoolGetDatum(pgm_is_branch_point(g, i));
+		values[c++] = BoolGetDatum(pgm_is_merge(g, i));
+		values[c++] = BoolGetDatum(st.applied[i]);
+		if (c != out.desc->natts)
+			elog(ERROR, "migrate_history: %d result columns declared, %d built", out.desc->natts, c);
 		tuplestore_putvalues(out.store, out.desc, values, nulls);
 	}
 	pgm_leave();
 	return (Datum) 0;
+}
+
+Datum
+migrate_history(PG_FUNCTION_ARGS)
+{
+	return history(fcinfo, false);
+}
+
+/* 1.0's migrate_history (pgm_history, src/fn_1_0.c) */
+Datum
+migrate_history_1_0(PG_FUNCTION_ARGS)
+{
+	return history(fcinfo, true);
 }
 
 /* migrate_resolve(identifier) -> text[]; '{}' for base */
@@ -306,8 +329,14 @@ migrate_resolve(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
-Datum
-migrate_show(PG_FUNCTION_ARGS)
+/*
+ * migrate_show(identifier): one revision as registered, with the branch
+ * labels it carries (Alembic's propagation, as alembic show prints them)
+ * and those it declares.  1.0's shape has no declared_branch_labels column
+ * and gave the declared labels as branch_labels.
+ */
+static Datum
+show(FunctionCallInfo fcinfo, bool shape_1_0)
 {
 	char	   *ident = pgm_arg_text(fcinfo, 0, "identifier");
 	PgmSrf		out = pgm_srf_begin(fcinfo);
@@ -317,8 +346,9 @@ migrate_show(PG_FUNCTION_ARGS)
 	PgmState	st = e.st;
 	PgmRevisionRow row;
 	int			r;
-	Datum		values[13];
-	bool		nulls[13] = {0};
+	Datum		values[14];
+	bool		nulls[14] = {0};
+	int			c = 0;
 
 	r = pgm_resolve_single(g, ident, current);
 	if (!pgm_catalog_fetch_revision(g->revs[r].id, &row))
@@ -326,23 +356,46 @@ migrate_show(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("revision \"%s\" disappeared from the catalog", g->revs[r].id)));
 
-	values[0] = CStringGetTextDatum(row.revision);
-	values[1] = pgm_text_array(row.parents, row.nparents);
-	values[2] = pgm_text_array(row.deps, row.ndeps);
-	values[3] = pgm_text_array(row.labels, row.nlabels);
-	values[4] = CStringGetTextDatum(row.message);
-	values[5] = CStringGetTextDatum(row.upgrade_sql);
-	if (row.downgrade_sql)
-		values[6] = CStringGetTextDatum(row.downgrade_sql);
+	values[c++] = CStringGetTextDatum(row.revision);
+	values[c++] = pgm_text_array(row.parents, row.nparents);
+	values[c++] = pgm_text_array(row.deps, row.ndeps);
+	if (shape_1_0)
+		values[c++] = pgm_text_array(row.labels, row.nlabels);
 	else
-		nulls[6] = true;
-	values[7] = CStringGetTextDatum(row.checksum);
-	values[8] = row.registered_by;
-	values[9] = row.registered_at;
-	values[10] = BoolGetDatum(pgm_is_head(g, r));
-	values[11] = BoolGetDatum(st.applied[r]);
-	values[12] = ids_array(g, g->revs[r].children, g->revs[r].nchildren);
+	{
+		LabelIndex	li = label_index(g);
+
+		values[c++] = labels_of(&li, r);
+		values[c++] = pgm_text_array(row.labels, row.nlabels);
+	}
+	values[c++] = CStringGetTextDatum(row.message);
+	values[c++] = CStringGetTextDatum(row.upgrade_sql);
+	if (row.downgrade_sql)
+		values[c++] = CStringGetTextDatum(row.downgrade_sql);
+	else
+		nulls[c++] = true;
+	values[c++] = CStringGetTextDatum(row.checksum);
+	values[c++] = row.registered_by;
+	values[c++] = row.registered_at;
+	values[c++] = BoolGetDatum(pgm_is_head(g, r));
+	values[c++] = BoolGetDatum(st.applied[r]);
+	values[c++] = ids_array(g, g->revs[r].children, g->revs[r].nchildren);
+	if (c != out.desc->natts)
+		elog(ERROR, "migrate_show: %d result columns declared, %d built", out.desc->natts, c);
 	tuplestore_putvalues(out.store, out.desc, values, nulls);
 	pgm_leave();
 	return (Datum) 0;
+}
+
+Datum
+migrate_show(PG_FUNCTION_ARGS)
+{
+	return show(fcinfo, false);
+}
+
+/* 1.0's migrate_show (pgm_show, src/fn_1_0.c) */
+Datum
+migrate_show_1_0(PG_FUNCTION_ARGS)
+{
+	return show(fcinfo, true);
 }

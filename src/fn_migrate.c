@@ -25,6 +25,7 @@
 PG_FUNCTION_INFO_V1(migrate_upgrade);
 PG_FUNCTION_INFO_V1(migrate_downgrade);
 PG_FUNCTION_INFO_V1(migrate_stamp);
+PG_FUNCTION_INFO_V1(migrate_stamp_1_0);
 PG_FUNCTION_INFO_V1(migrate_adopt_alembic);
 PG_FUNCTION_INFO_V1(migrate_upgrade_sql);
 PG_FUNCTION_INFO_V1(migrate_downgrade_sql);
@@ -79,17 +80,54 @@ migrate_downgrade(PG_FUNCTION_ARGS)
 }
 
 /*
- * Make the rows of migrate_version exactly 'named' (alembic stamp --purge),
- * less any that another named one descends from through down_revision
- * edges; log each row that goes or comes; return the new rows.
+ * Replace the rows of migrate_version by 'rows' (a flag per revision); log
+ * each row that goes or comes; return the new rows.
  */
 static void
-stamp_revisions(PgmGraph *g, PgmIdxList heads, PgmIdxList named_list, PgmSrf *out)
+write_rows(PgmGraph *g, PgmIdxList heads, const bool *rows, PgmSrf *out)
 {
-	bool	   *named = palloc0(Max(g->nrevs, 1));
 	bool	   *was_head = palloc0(Max(g->nrevs, 1));
 	TimestampTz now = GetCurrentTimestamp();
 	int64		run_id = pgm_catalog_new_run();
+
+	for (int i = 0; i < heads.n; i++)
+		was_head[heads.items[i]] = true;
+
+	for (int i = 0; i < g->nrevs; i++)
+	{
+		PgmLogRow	row;
+
+		if (rows[i] != was_head[i])
+		{
+			if (rows[i])
+				pgm_catalog_add_head(PGM_DEFAULT_SCOPE, g->revs[i].id);
+			else
+				pgm_catalog_remove_head(PGM_DEFAULT_SCOPE, g->revs[i].id);
+			pgm_log_row_init(&row, run_id, PGM_DEFAULT_SCOPE, g->revs[i].id,
+							 rows[i] ? "stamp" : "unstamp");
+			row.started = row.finished = now;
+			row.with_txid = true;
+			pgm_catalog_log(&row);
+		}
+		if (rows[i])
+		{
+			Datum		v = CStringGetTextDatum(g->revs[i].id);
+			bool		isnull = false;
+
+			tuplestore_putvalues(out->store, out->desc, &v, &isnull);
+		}
+	}
+	pgm_alembic_sync(PGM_DEFAULT_SCOPE);
+}
+
+/*
+ * The rows of alembic stamp --purge: exactly 'named', less any that another
+ * named one descends from through down_revision edges.
+ */
+static bool *
+purge_rows(PgmGraph *g, PgmIdxList named_list)
+{
+	bool	   *named = palloc0(Max(g->nrevs, 1));
 
 	for (int i = 0; i < named_list.n; i++)
 		named[named_list.items[i]] = true;
@@ -104,60 +142,157 @@ stamp_revisions(PgmGraph *g, PgmIdxList heads, PgmIdxList named_list, PgmSrf *ou
 				named[j] = false;
 		pfree(below);
 	}
-	for (int i = 0; i < heads.n; i++)
-		was_head[heads.items[i]] = true;
-
-	for (int i = 0; i < g->nrevs; i++)
-	{
-		PgmLogRow	row;
-
-		if (named[i] != was_head[i])
-		{
-			if (named[i])
-				pgm_catalog_add_head(PGM_DEFAULT_SCOPE, g->revs[i].id);
-			else
-				pgm_catalog_remove_head(PGM_DEFAULT_SCOPE, g->revs[i].id);
-			pgm_log_row_init(&row, run_id, PGM_DEFAULT_SCOPE, g->revs[i].id,
-							 named[i] ? "stamp" : "unstamp");
-			row.started = row.finished = now;
-			row.with_txid = true;
-			pgm_catalog_log(&row);
-		}
-		if (named[i])
-		{
-			Datum		v = CStringGetTextDatum(g->revs[i].id);
-			bool		isnull = false;
-
-			tuplestore_putvalues(out->store, out->desc, &v, &isnull);
-		}
-	}
-	pgm_alembic_sync(PGM_DEFAULT_SCOPE);
+	return named;
 }
 
 /*
- * migrate_stamp(target): set the version state to exactly what the target
- * names, running no SQL (alembic stamp --purge).  Returns the new rows.
+ * Mark in 'mark' the revisions in line with any of 'start': themselves,
+ * their ancestors and their descendants through down_revision and
+ * depends_on edges.
  */
-Datum
-migrate_stamp(PG_FUNCTION_ARGS)
+static void
+mark_in_line(PgmGraph *g, const int *start, int nstart, bool *mark)
 {
-	char	   *target = pgm_arg_text(fcinfo, 0, "target");
+	bool	   *above = palloc0(Max(g->nrevs, 1));
+
+	/* a closure stops at what is marked: the two walks need two arrays */
+	pgm_graph_ancestors(g, start, nstart, mark);
+	pgm_graph_descendants(g, start, nstart, above);
+	for (int i = 0; i < g->nrevs; i++)
+		mark[i] = mark[i] || above[i];
+	pfree(above);
+}
+
+/*
+ * The rows of alembic stamp without --purge (ScriptDirectory._stamp_revs
+ * and HeadMaintainer): only the rows in line with the target move.
+ *
+ * A row is in line with the target when one of the revisions the target
+ * names, or the revision its "branch@" prefix stands for (t->branch), is
+ * the row or among its ancestors or descendants through down_revision and
+ * depends_on edges (Alembic's filter_for_lineage with its dependencies);
+ * "base" without a branch puts every row in line.  Then "base" drops the
+ * rows in line; otherwise each named revision that is not a row already
+ * replaces the rows in line with it that are its ancestors (a stamp up, a
+ * merge when there are several) or its descendants (a stamp down), or,
+ * when there is none, is added as the row of a branch of its own.  Every
+ * other row stays.
+ *
+ * Alembic hands all the rows in line with the target to each step,
+ * whatever their relation to that step's revision, and then drops a row
+ * that is in line only with the branch or is itself a later named revision,
+ * or fails (an assertion, a KeyError): here each named revision replaces
+ * only the rows it is itself in line with (docs/alembic-differences.md).
+ *
+ * Cost: two walks of the graph, and one per named revision while rows in
+ * line are left to replace.
+ */
+static bool *
+branch_rows(PgmGraph *g, PgmIdxList heads, PgmTarget *t)
+{
+	int			n = Max(g->nrevs, 1);
+	bool	   *rows = palloc0(n);
+	bool	   *in_line = palloc0(n);
+	bool	   *near = palloc0(n);
+	int		   *shares = palloc(sizeof(int) * (t->revs.n + 1));
+	int			nshares = 0;
+	int			left = 0;		/* rows in line not replaced yet */
+
+	for (int i = 0; i < t->revs.n; i++)
+		shares[nshares++] = t->revs.items[i];
+	if (t->branch >= 0)
+		shares[nshares++] = t->branch;
+	if (nshares > 0)
+		mark_in_line(g, shares, nshares, near);
+
+	for (int i = 0; i < heads.n; i++)
+	{
+		int			h = heads.items[i];
+
+		rows[h] = true;
+		in_line[h] = nshares == 0 || near[h];
+		if (in_line[h])
+			left++;
+	}
+
+	if (t->is_base)
+	{
+		for (int i = 0; i < g->nrevs; i++)
+			if (in_line[i])
+				rows[i] = false;
+		return rows;
+	}
+
+	for (int i = 0; i < t->revs.n; i++)
+	{
+		int			d = t->revs.items[i];
+
+		if (in_line[d])
+			continue;			/* already a row */
+		if (left > 0)
+		{
+			memset(near, false, n);
+			mark_in_line(g, &d, 1, near);
+			for (int j = 0; j < g->nrevs; j++)
+				if (rows[j] && in_line[j] && near[j])
+				{
+					rows[j] = false;
+					left--;
+				}
+		}
+		rows[d] = true;
+	}
+	return rows;
+}
+
+/*
+ * migrate_stamp(target, purge): set the version state to the target,
+ * running no SQL.  Without purge it moves only the branches the target is
+ * in line with (alembic stamp); with purge the rows become exactly what the
+ * target names (alembic stamp --purge).  Returns the new rows.
+ */
+static Datum
+stamp(FunctionCallInfo fcinfo, const char *target, bool purge)
+{
 	PgmSrf		out = pgm_srf_begin(fcinfo);
 	PgmEntry	e = pgm_enter("migrate_stamp()", PGM_ENTER_MIGRATE | PGM_ENTER_HEADS);
 	PgmGraph   *g = e.g;
 	PgmIdxList	heads = e.heads;
 	PgmTarget	t;
+	bool	   *rows;
 
 	t = pgm_resolve(g, target, heads);
-	if (t.is_base && t.anchor >= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot stamp \"%s\"", target),
-				 errdetail("It names the base of one branch; stamp names the whole state."),
-				 errhint("Stamp revisions, \"heads\" or \"base\".")));
-	stamp_revisions(g, heads, t.revs, &out);
+	if (purge)
+	{
+		if (t.is_base && t.branch >= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cannot stamp \"%s\" with purge", target),
+					 errdetail("It names the base of one branch; a stamp with purge names the whole state."),
+					 errhint("Stamp revisions, \"heads\" or \"base\", or stamp \"%s\" without purge to drop that branch's rows.",
+							 target)));
+		rows = purge_rows(g, t.revs);
+	}
+	else
+		rows = branch_rows(g, heads, &t);
+	write_rows(g, heads, rows, &out);
 	pgm_leave();
 	return (Datum) 0;
+}
+
+Datum
+migrate_stamp(PG_FUNCTION_ARGS)
+{
+	char	   *target = pgm_arg_text(fcinfo, 0, "target");
+
+	return stamp(fcinfo, target, pgm_arg_bool(fcinfo, 1, "purge"));
+}
+
+/* 1.0's migrate_stamp(target) (pgm_stamp, src/fn_1_0.c) always purged */
+Datum
+migrate_stamp_1_0(PG_FUNCTION_ARGS)
+{
+	return stamp(fcinfo, pgm_arg_text(fcinfo, 0, "target"), true);
 }
 
 /*
@@ -201,7 +336,7 @@ migrate_adopt_alembic(PG_FUNCTION_ARGS)
 					 errhint("Register the project's revisions first (pg_migrate_import_alembic), then adopt.")));
 		versions.items[versions.n++] = idx;
 	}
-	stamp_revisions(g, heads, versions, &out);
+	write_rows(g, heads, purge_rows(g, versions), &out);
 	pgm_leave();
 	return (Datum) 0;
 }

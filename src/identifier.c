@@ -465,7 +465,7 @@ walk(PgmGraph *g, int start, int steps, const bool *scope, const char *ident, bo
 PgmTarget
 pgm_resolve(PgmGraph *g, const char *ident, PgmIdxList current)
 {
-	PgmTarget	t = {{0, NULL}, false, -1};
+	PgmTarget	t = {{0, NULL}, false, -1, -1};
 	ParsedIdent p;
 	bool	   *scope;
 	int			start;
@@ -496,7 +496,7 @@ pgm_resolve(PgmGraph *g, const char *ident, PgmIdxList current)
 	p = parse_ident(ident);
 	scope = p.branch ? branch_scope(g, p.branch) : NULL;
 
-	t.anchor = p.branch ? branch_revision(g, p.branch) : -1;
+	t.anchor = t.branch = p.branch ? branch_revision(g, p.branch) : -1;
 	if (!p.relative)
 	{
 		if (strcmp(p.symbol, "heads") == 0)

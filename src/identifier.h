@@ -15,13 +15,16 @@
  * ("base").  'anchor' is the revision that a "branch@" prefix (or, for a
  * bare -N, the applied head walked from) stands for, -1 if none: a
  * downgrade only removes what shares lineage with it (Alembic's
- * _collect_downgrade_revisions).
+ * _collect_downgrade_revisions).  'branch' is the revision a "branch@"
+ * prefix stands for (its label's declaring revision), -1 without one: a
+ * stamp moves the version rows in line with it (Alembic's _stamp_revs).
  */
 typedef struct PgmTarget
 {
 	PgmIdxList	revs;
 	bool		is_base;
 	int			anchor;
+	int			branch;
 } PgmTarget;
 
 extern void pgm_check_name(const char *name, const char *what);

@@ -350,6 +350,15 @@ class AlembicModel:
         return tuple(r.revision for r in self.rm.get_revisions(ident)
                      if r is not None and r != "base")
 
+    def branch_revision(self, ident):
+        """the revision a 'branch@' prefix stands for (filter_for_lineage's
+        _revision_for_ident of the branch: a label's declaring revision, or
+        the revision itself), None without a prefix"""
+        if "@" not in ident:
+            return None
+        branch = ident.split("@", 1)[0]
+        return self.rm._revision_for_ident(branch).revision
+
     def upgrade_targets(self, target, current):
         """the revisions an upgrade to target aims at (_parse_upgrade_target)"""
         return tuple(r.revision for r in self.rm._parse_upgrade_target(tuple(current), target, True)

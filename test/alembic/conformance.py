@@ -22,7 +22,9 @@ questions:
   upgrade_from from:target alembic upgrade from:target --sql (the start resolved
   downgrade_from ...       as MigrationContext.get_current_heads does offline) vs
                            migrate_upgrade_sql / migrate_downgrade_sql(target, from)
-  stamp target             _stamp_revs() + HeadMaintainer vs migrate_stamp()
+  stamp target             _stamp_revs() + HeadMaintainer vs migrate_stamp(target)
+  stamp_purge target       the same after emptying the version table (alembic
+                           stamp --purge) vs migrate_stamp(target, purge => true)
 
 each from several starting states (sets of version rows, given to Alembic as
 its current heads and written into migrate_version on the pg side, inside a
@@ -103,19 +105,14 @@ def target_of(q):
     return q.arg or ""
 
 
-def _stamp_is_purge(q, a, p, extra):
-    # migrate_stamp = alembic stamp --purge: compare with Alembic's purge result
-    return q.kind == "stamp" and matches(extra["purge"], p)
-
-
 def _bare_minus_several_heads(q, a, p, extra):
     # (not the *_from kinds: Alembic's offline start is always one revision)
-    return (q.kind in ("resolve", "downgrade") and BARE_RELATIVE.match(q.arg or "")
+    return (q.kind in ("resolve", "downgrade", "stamp_purge") and BARE_RELATIVE.match(q.arg or "")
             and len(q.state) > 1 and not p.ok and p.code == "21000" and a.ok)
 
 
 def _stamp_label_base(q, a, p, extra):
-    return (q.kind == "stamp" and re.match(r"^[A-Za-z0-9_]+@base$", q.arg or "")
+    return (q.kind == "stamp_purge" and re.match(r"^[A-Za-z0-9_]+@base$", q.arg or "")
             and not p.ok and p.code == "22023")
 
 
@@ -133,6 +130,7 @@ PLAN_KINDS = ("upgrade", "downgrade", "upgrade_from", "downgrade_from")
 ORDERED_KINDS = PLAN_KINDS + ("history",)
 # the share of ordered questions whose order must be exactly Alembic's
 MIN_EXACT_ORDER = 99.0
+STAMP_KINDS = ("stamp", "stamp_purge")
 RESERVED_SYMBOLS = ("head", "heads", "base", "current")
 
 
@@ -168,24 +166,100 @@ def _valid_plan(graph, start, steps, down):
 
 def _stamp_grammar(q, a, p, extra):
     # K: alembic stamp resolves its target with get_revisions(): rev-N is
-    # "Can't locate revision", a bare -N walks from the script's heads.
-    # pg_migrate's stamp target is an identifier like any other: it must be
-    # what Alembic's upgrade/downgrade reading of it names (alembic_side.
-    # resolve, relative to the applied state), stamped with --purge.
+    # "Can't locate revision", a bare -N walks from the script's heads
+    # (whatever Alembic then answers).  pg_migrate's stamp target is an
+    # identifier like any other: it must be what Alembic's upgrade/downgrade
+    # reading of it names (alembic_side.resolve, relative to the applied
+    # state), stamped as those revisions, on the same branch as branch@rev
+    # (with --purge for stamp_purge, which refuses a branch's base as
+    # stamp_purge of label@base is refused).
     t = q.arg or ""
     m = RELATIVE.fullmatch(t)
-    if q.kind != "stamp" or not m:
+    if q.kind not in STAMP_KINDS or not m:
         return False
     bare = m.group(1) is None and m.group(2) is None
-    if bare:
-        if not a.ok and a.cause != "ResolutionError":
-            return False
-    elif a.ok or a.cause != "ResolutionError":
+    if not bare and (a.ok or a.cause != "ResolutionError"):
+        return False
+    model, purge = extra["model"], q.kind == "stamp_purge"
+    named = model.resolve(t, q.state)
+    if not named.ok:
+        return matches(named, p)
+    named = tuple(sorted(named.value))
+    branch = m.group(1)
+    if branch is None:
+        idents = named
+    elif not named:
+        if purge:
+            return not p.ok and p.code == "22023"
+        idents = (branch + "@base",)
+    else:
+        idents = tuple("%s@%s" % (branch, x) for x in named)
+    alt = model.stamp(idents, q.state, purge=purge)
+    if matches(alt, p):
+        return True
+    # Alembic, given those revisions, may be limited in the same way as below
+    try:
+        anchor = model.branch_revision(idents[0]) if branch is not None else None
+    except Exception:
+        return False
+    return not purge and _stamp_in_line_ok(extra["graph"], q.state, named, anchor, alt, p)
+
+
+def _in_line(graph, x, y):
+    """x is y, or above or below it, through down_revision and depends_on"""
+    i, j = graph.index[x], graph.index[y]
+    return i == j or bool(graph.anc[i] >> j & 1) or bool(graph.anc[j] >> i & 1)
+
+
+def stamp_in_line(graph, state, named, branch):
+    """The version rows alembic stamp means to leave (_stamp_revs), each
+    named revision replacing only the rows in line with itself: a row is in
+    line with the target when it is in line with a named revision or with
+    the branch's revision (filter_for_lineage, with dependencies); base
+    (named empty) drops those rows; otherwise a named revision that is not
+    a row replaces the rows in line with it, or is added."""
+    shares = list(named) + ([branch] if branch else [])
+    in_line = {h for h in state if not shares or any(_in_line(graph, h, x) for x in shares)}
+    rows = set(state)
+    if not named:
+        return frozenset(rows - in_line)
+    for d in named:
+        if d in in_line:
+            continue
+        rows -= {h for h in in_line if _in_line(graph, h, d)}
+        rows.add(d)
+    return frozenset(rows)
+
+
+def _stamp_in_line_ok(graph, state, named, branch, a, p):
+    """pg_migrate's rows are stamp_in_line(); Alembic failed inside its own
+    code, or left the same rows less some rows of the starting state (one
+    StampStep took them along)"""
+    if not p.ok or p.value != stamp_in_line(graph, state, named, branch):
+        return False
+    if not a.ok:
+        return a.internal
+    return a.value - p.value <= set(named) and p.value - a.value <= set(state)
+
+
+def _stamp_rows_in_line(q, a, p, extra):
+    # R: _stamp_revs gives every row in line with the target or its branch
+    # to each StampStep, whatever that row's relation to the step's
+    # revision: a row in line only with the branch, or one that is itself a
+    # later named revision (a head of 'heads'), is dropped, or the step
+    # after fails (KeyError, AssertionError).  pg_migrate's rows must be
+    # stamp_in_line() of what Alembic's get_revisions() names, and where
+    # Alembic answered, its rows may differ only by rows of the starting
+    # state that it dropped.
+    if q.kind != "stamp" or RELATIVE.fullmatch(q.arg or ""):
         return False
     model = extra["model"]
-    named = model.resolve(t, q.state)
-    alt = model.stamp(tuple(sorted(named.value)), (), purge=True) if named.ok else named
-    return matches(alt, p)
+    try:
+        named = model.revisions(q.arg)
+        branch = model.branch_revision(q.arg)
+    except Exception:
+        return False
+    return _stamp_in_line_ok(extra["graph"], q.state, named, branch, a, p)
 
 
 ABSOLUTE_HEADS = re.compile(r"^(?:heads|([A-Za-z0-9_]+)@heads?)$")
@@ -362,8 +436,9 @@ def _alembic_internal_failure(q, a, p, extra):
             mask |= 1 << graph.index[x]
         after = applied | mask if q.kind == "upgrade_state" else applied & ~mask
         return p.value == frozenset(graph.canonical_state(graph.ids_of_mask(after)))
-    # resolve, stamp: nothing of Alembic's to hold the answer against
-    return q.kind in ("resolve", "stamp")
+    # resolve: nothing of Alembic's to hold the answer against (stamp: see
+    # _stamp_rows_in_line)
+    return q.kind == "resolve"
 
 
 def _minimal_rows_after_downgrade(q, a, p, extra):
@@ -386,17 +461,19 @@ EXPECTED_DIFFERENCES = {
         "Alembic also writes back a row another row implies, and its next 'upgrade heads' then "
         "raises 'overlaps with other requested revisions'",
         _minimal_rows_after_downgrade),
-    "stamp replaces the state": (
-        "migrate_stamp makes the version rows exactly what the target names "
-        "(alembic stamp --purge); plain alembic stamp moves only the branches it touches",
-        _stamp_is_purge),
     "bare -N with several applied heads": (
         "an error (21000) in pg_migrate; Alembic warns and walks from the first version row",
         _bare_minus_several_heads),
-    "stamp of label@base refused": (
-        "README, migrate_stamp: label@base is refused (22023), a stamp names the whole state; "
-        "Alembic stamps it as base",
+    "stamp of label@base with purge refused": (
+        "README, migrate_stamp: label@base with purge => true is refused (22023), a purge "
+        "names the whole state; alembic stamp --purge empties the table",
         _stamp_label_base),
+    "stamp moves only rows in line with each target": (
+        "migrate_stamp replaces, for each revision the target names, only the version rows "
+        "in line with that revision; Alembic's _stamp_revs hands it every row in line with "
+        "the target or its branch, drops a row in line only with the branch, and fails "
+        "(KeyError, AssertionError) on the second of several revisions (heads)",
+        _stamp_rows_in_line),
     "heads+N / heads-N refused": (
         "README, Errors: heads-1 is a malformed identifier (22023); Alembic walks from "
         "'heads' when there is only one",
@@ -643,7 +720,7 @@ def pg_answer(kind, raw, state):
     okay, code, text = raw
     if not okay:
         return Answer(False, err=text, code=code)
-    if kind in ("resolve", "stamp"):
+    if kind in ("resolve",) + STAMP_KINDS:
         return Answer(True, frozenset(text.split()))
     if kind == "history":
         return Answer(True, text.split())
@@ -711,7 +788,7 @@ def run_graph(graph, db, tmproot, seed, quick):
             qs += [Q("upgrade", t, state) for t in targets]
             qs += [Q("downgrade", t, state) for t in targets]
             stamps = ["heads", "base"] + rnd.sample(absolute, min(len(absolute), 6)) + ["-1"]
-            qs += [Q("stamp", t, state) for t in stamps]
+            qs += [Q(k, t, state) for t in stamps for k in STAMP_KINDS]
 
             raws = db.evaluate(state, [(q.kind, q.arg) for q in qs])
             for q, raw in zip(qs, raws):
@@ -753,9 +830,8 @@ def run_graph(graph, db, tmproot, seed, quick):
                 elif q.kind == "history":
                     record(q, model.history(q.arg, state), p,
                            recompute=lambda: model.history(q.arg, state))
-                elif q.kind == "stamp":
-                    a = model.stamp(q.arg, state)
-                    record(q, a, p, {"purge": model.stamp(q.arg, state, purge=True)})
+                elif q.kind in STAMP_KINDS:
+                    record(q, model.stamp(q.arg, state, purge=q.kind == "stamp_purge"), p)
         return out
     finally:
         shutil.rmtree(gdir, ignore_errors=True)

@@ -6,7 +6,8 @@ questions about one starting state go to the server in one call of a
 PL/pgSQL helper, conf_eval(), inside a transaction that is rolled back: it
 sets migrate_version to the state's rows, then evaluates each question in a
 subtransaction and returns its result or its SQLSTATE.  migrate_stamp() is
-undone by its own subtransaction.  Upgrade and downgrade questions return
+undone by its own subtransaction ('stamp' without purge, 'stamp_purge'
+with purge => true).  Upgrade and downgrade questions return
 the offline script (migrate_upgrade_sql / migrate_downgrade_sql with
 from_revision NULL, i.e. from the state set above); the harness reads the
 steps ('-- Running upgrade of <id>') and the migrate_version changes from it.
@@ -42,10 +43,11 @@ BEGIN
             ELSIF kinds[i] = 'history' THEN
                 SELECT coalesce(string_agg(h.rev, ' ' ORDER BY h.ord), '') INTO r
                 FROM migrate_history(args[i]) WITH ORDINALITY
-                     AS h(rev, d, l, m, ih, ib, ibp, im, ia, ord);
-            ELSIF kinds[i] = 'stamp' THEN
+                     AS h(rev, d, l, dl, m, ih, ib, ibp, im, ia, ord);
+            ELSIF kinds[i] IN ('stamp', 'stamp_purge') THEN
                 BEGIN
-                    SELECT coalesce(string_agg(s.revision, ' '), '') INTO r FROM migrate_stamp(args[i]) AS s;
+                    SELECT coalesce(string_agg(s.revision, ' '), '') INTO r
+                    FROM migrate_stamp(args[i], purge => kinds[i] = 'stamp_purge') AS s;
                     RAISE EXCEPTION 'undo stamp' USING ERRCODE = 'P0099';
                 EXCEPTION WHEN SQLSTATE 'P0099' THEN
                     NULL;
@@ -150,7 +152,8 @@ class PgDatabase:
 
     def evaluate(self, state, questions):
         """questions: list of (kind, arg); kinds resolve, upgrade, downgrade,
-        upgrade_from and downgrade_from ('from:target'), history, stamp.  Returns one raw (ok, code, text) per question."""
+        upgrade_from and downgrade_from ('from:target'), history, stamp,
+        stamp_purge.  Returns one raw (ok, code, text) per question."""
         cur = self.conn.cursor()
         try:
             cur.execute("BEGIN")
