@@ -30,6 +30,7 @@ OBJS = \
 	src/sql_check.o \
 	src/offline.o \
 	src/srf_util.o \
+	src/fn_graph_check.o \
 	src/fn_register.o \
 	src/fn_migrate.o \
 	src/fn_inspect.o \
@@ -38,7 +39,7 @@ OBJS = \
 DATA = pg_migrate--1.0.sql pg_migrate--1.1.sql pg_migrate--1.0--1.1.sql
 PGFILEDESC = "pg_migrate - schema migrations inside PostgreSQL"
 
-REGRESS = setup registration graph identifiers upgrade_downgrade offline stamp_merge stamp_branches apply adopt \
+REGRESS = setup registration graph identifiers upgrade_downgrade offline register_any_order stamp_merge stamp_branches apply adopt \
 	errors privileges search_path catalog_clash faults update_from_1_0
 
 ISOLATION = serialize_migrators three_migrators concurrent_register readers_do_not_wait \

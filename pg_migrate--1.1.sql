@@ -98,6 +98,30 @@ CREATE TRIGGER migrate_revisions_epoch
 -- (logical replication, some restore tools)
 ALTER TABLE pgmigrate.migrate_revisions ENABLE ALWAYS TRIGGER migrate_revisions_epoch;
 
+-- Revisions registered in one transaction may come in any order, as Alembic
+-- loads every file before it builds the graph: a parent or depends_on
+-- target may be registered after the revision that names it.  The graph is
+-- validated once it is complete, by the first call that reads it or at
+-- commit by this trigger; it loads the graph only when a registration of
+-- the transaction named a revision not registered yet (src/fn_graph_check.c).
+-- The WHEN is evaluated as each row is inserted, so a registration whose
+-- edges all name registered revisions queues no event at all.
+CREATE FUNCTION pgmigrate.migrate_check_graph()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'migrate_check_graph'
+LANGUAGE C;
+
+CREATE FUNCTION pgmigrate.migrate_graph_check_pending()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'migrate_graph_check_pending'
+LANGUAGE C VOLATILE;
+
+CREATE CONSTRAINT TRIGGER migrate_revisions_graph_check
+    AFTER INSERT ON pgmigrate.migrate_revisions
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW WHEN (pgmigrate.migrate_graph_check_pending())
+    EXECUTE FUNCTION pgmigrate.migrate_check_graph();
+
 CREATE SEQUENCE pgmigrate.migrate_log_seq;
 -- One value per call of upgrade, downgrade, stamp or apply: groups its rows.
 CREATE SEQUENCE pgmigrate.migrate_run_seq;

@@ -23,6 +23,7 @@
 #include "utils/timestamp.h"
 
 #include "entry.h"
+#include "fn_graph_check.h"
 #include "lock.h"
 #include "catalog.h"
 #include "identifier.h"
@@ -185,22 +186,20 @@ register_revision(PgmRevisionRow *row)
 						row->revision, owner)));
 
 	/*
-	 * Parents must exist already.  Since a new revision cannot be anyone's
-	 * parent yet, this is also what keeps the graph free of cycles.
+	 * A parent or depends_on target may come later in the same
+	 * transaction, as Alembic loads every file before it builds the graph:
+	 * the graph is then checked once it is complete (fn_graph_check.c).
 	 */
-	for (int i = 0; i < row->nparents; i++)
-		if (!pgm_catalog_revision_exists(row->parents[i]))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("down_revision \"%s\" of revision \"%s\" does not exist",
-							row->parents[i], row->revision),
-					 errhint("Register parent revisions first: name migration files so that they sort parents first.")));
-	for (int i = 0; i < row->ndeps; i++)
-		if (!pgm_catalog_revision_exists(row->deps[i]))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("depends_on revision \"%s\" of revision \"%s\" does not exist",
-							row->deps[i], row->revision)));
+	for (int i = 0; i < row->nparents + row->ndeps; i++)
+	{
+		const char *to = i < row->nparents ? row->parents[i] : row->deps[i - row->nparents];
+
+		if (!pgm_catalog_revision_exists(to))
+		{
+			pgm_graph_check_later();
+			break;
+		}
+	}
 	for (int i = 0; i < row->nlabels; i++)
 	{
 		if ((owner = pgm_catalog_label_owner(row->labels[i])) != NULL)

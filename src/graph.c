@@ -181,14 +181,16 @@ resolve_edge(PgmGraph *g, const char *from, const char *to, const char *what)
 
 	if (idx < 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("revision \"%s\" names unknown revision \"%s\" in its %s", from, to, what)));
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("revision \"%s\" names unknown revision \"%s\" in its %s", from, to, what),
+				 errdetail("Revisions may be registered in any order within a transaction, but each revision they name must be registered by the time the graph is read or the transaction commits.")));
 	return idx;
 }
 
 /*
- * Registration only accepts parents that already exist, so a cycle can only
- * come from a catalog edited by hand.  Kahn's algorithm over both edge kinds.
+ * A cycle can only close through a revision that named one registered
+ * after it (registration accepts that within a transaction), or in a
+ * catalog edited by hand.  Kahn's algorithm over both edge kinds.
  */
 static void
 check_acyclic(PgmGraph *g)
@@ -221,10 +223,10 @@ check_acyclic(PgmGraph *g)
 		for (int i = 0; i < n; i++)
 			if (indeg[i] > 0)
 				ereport(ERROR,
-						(errcode(ERRCODE_DATA_CORRUPTED),
+						(errcode(ERRCODE_INVALID_RECURSION),
 						 errmsg("the revision graph has a cycle through revision \"%s\"",
 								g->revs[i].id),
-						 errhint("Inspect the catalog table migrate_revisions; registration never creates a cycle.")));
+						 errhint("Check the down_revision and depends_on of the revisions registered in this transaction.")));
 	}
 	pfree(indeg);
 	pfree(queue);

@@ -33,11 +33,13 @@
  *	  step.c			one step's attempts: timeouts, subtransaction, retries
  *  4 run.c				running a plan: the four execution modes (its header)
  *	  entry.c			the prologue of every SQL-callable function
- *  5 fn_register.c		migrate_revision, migrate_new, migrate_merge
+ *  5 fn_graph_check.c	the deferred trigger that checks a graph registered
+ *						in any order, once it is complete
  *	  fn_migrate.c		migrate_upgrade, downgrade, stamp, adopt, offline SQL
  *	  fn_apply.c		CALL migrate_apply: per-step commits, session lock
  *	  fn_inspect.c		migrate_current, heads, bases, branches, history,
  *						resolve, show
+ *  6 fn_register.c		migrate_revision, migrate_new, migrate_merge
  *
  *-------------------------------------------------------------------------
  */

@@ -1,15 +1,18 @@
 """Revision graphs for the Alembic conformance harness.
 
 A graph is a list of revisions in registration order, which is also the
-order the Alembic script files are loaded in (parents always come before
-their children and before their dependents).  Every revision id and branch
+order the Alembic script files are loaded in (parents usually come before
+their children and their dependents, but need not: pg_migrate accepts a
+registration order that names later revisions, as Alembic loads every file
+before it builds the graph).  Every revision id and branch
 label obeys pg_migrate's rule [A-Za-z0-9_]{1,128}, is not a reserved word
 and is unique across ids and labels (both systems refuse a label equal to
 an id).
 
 Two sources:
   handmade_graphs()        fixed shapes, each aimed at one feature
-  random_graphs(seed, n)   seeded random DAGs of 2..60 revisions
+  random_graphs(seed, n)   seeded random DAGs of 2..60 revisions, and every
+                           sixth of them again in revision id order
 """
 import random
 import re
@@ -57,9 +60,12 @@ class Graph:
                 self.children[p].append(r.id)
             for d in r.deps:
                 self.dependents[d].append(r.id)
-        # ancestors through parents and depends_on, as bit sets over index
+        # ancestors through parents and depends_on, as bit sets over index,
+        # computed parents first (registration may name later revisions)
+        order = self._parents_first()
         self.anc = [0] * n
-        for i, r in enumerate(self.revs):
+        for i in order:
+            r = self.revs[i]
             m = 0
             for p in r.parents + r.deps:
                 j = self.index[p]
@@ -67,21 +73,47 @@ class Graph:
             self.anc[i] = m
         # ancestors through down_revision only (Alembic's "lineage")
         self.panc = [0] * n
-        for i, r in enumerate(self.revs):
+        for i in order:
+            r = self.revs[i]
             m = 0
             for p in r.parents:
                 j = self.index[p]
                 m |= self.panc[j] | (1 << j)
             self.panc[i] = m
 
+    def _parents_first(self):
+        """indexes in an order where every revision follows its parents and
+        depends_on (the graph is acyclic)"""
+        out, state = [], {}
+        for start in range(len(self.revs)):
+            stack = [(start, 0)]
+            while stack:
+                i, k = stack.pop()
+                if k == 0:
+                    if state.get(i):
+                        continue
+                    state[i] = 1
+                edges = self.revs[i].parents + self.revs[i].deps
+                if k < len(edges):
+                    stack.append((i, k + 1))
+                    j = self.index[edges[k]]
+                    assert state.get(j) != 1, (self.name, "cycle", self.revs[i].id)
+                    if not state.get(j):
+                        stack.append((j, 0))
+                else:
+                    state[i] = 2
+                    out.append(i)
+        return out
+
     def _validate(self):
         seen = set()
         labels = set()
+        every = {r.id for r in self.revs}
         for r in self.revs:
             assert NAME_RE.match(r.id) and r.id not in RESERVED, r.id
             assert r.id not in seen and r.id not in labels, r.id
             for p in r.parents + r.deps:
-                assert p in seen, (self.name, r.id, p)
+                assert p in every, (self.name, r.id, p)
             assert len(set(r.parents)) == len(r.parents)
             assert len(set(r.deps)) == len(r.deps)
             seen.add(r.id)
@@ -420,4 +452,9 @@ def random_graphs(seed, count):
     for k in range(count):
         n = rnd.choice([rnd.randint(2, 12), rnd.randint(8, 30), rnd.randint(20, 60)])
         out.append(random_graph(rnd, "random_%d_%03d" % (seed, k), n))
+    # Alembic's default file names start with the revision id, so a project
+    # loads its files sorted by id: children before parents, a depends_on
+    # before its target.  Every sixth graph also comes in that order.
+    out += [Graph(g.name + "_by_id", sorted(g.revs, key=lambda r: r.id), g.full_questions)
+            for g in out[::6]]
     return out
