@@ -174,9 +174,13 @@ class Fuzzer:
         return ' [not one of the 12 known findings?]'
 
     @staticmethod
-    def edits_version_state(cur, eff, tokens):
-        """Whether the SQL of a step that ran writes pg_migrate's version state."""
+    def edits_version_state(cur, eff, tokens, logmax):
+        """Whether the SQL of a step that ran writes pg_migrate's version
+        state: a step with an effect token, or any step the call logged
+        (a revision without a token leaves no effect to find it by)."""
         revs = [tokens[t] for t, _ in eff if t in tokens]
+        cur.execute("SELECT DISTINCT revision FROM pgmigrate.migrate_log WHERE id > %s", [logmax])
+        revs += [r for (r,) in cur.fetchall()]
         if not revs:
             return False
         cur.execute("""SELECT bool_or(coalesce(upgrade_sql, '') || coalesce(downgrade_sql, '')
@@ -771,7 +775,8 @@ class Fuzzer:
             expected = set(after['applied'])
         # ... and so has one that ran SQL writing it without pg_migrate
         # noticing (a new base leaves no head to check): the user's doing
-        if eff and self.edits_version_state(cur, eff, tokens):
+        if self.edits_version_state(cur, eff, tokens, before['logmax']) and (
+                eff or set(after['applied']) != set(before['applied'])):
             self.allowed['migration SQL wrote pgmigrate.migrate_version'] = \
                 self.allowed.get('migration SQL wrote pgmigrate.migrate_version', 0) + 1
             eff = []
