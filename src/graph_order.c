@@ -36,7 +36,10 @@
  * Alembic's own walk would fail (it asserts that every member was
  * emitted, which can fail on a history range that is not convex), the
  * result is checked, and a plain depth-first order, still valid, is used
- * instead.
+ * instead.  Plans are convex (what a target needs and is not applied; what
+ * is applied above a target), and so is a whole history: for those a walk
+ * that emits every member is valid by construction, and is not checked
+ * again.
  *
  * Where a revision has several depends_on that no ancestor declares,
  * Alembic keeps them in a tuple made from a set, so its order there
@@ -364,7 +367,12 @@ pgm_graph_alembic_order(PgmGraph *g, const int *heads, int nheads, const bool *s
 			idx = emit(&w, idx, &out);
 	}
 
-	if (!order_is_valid(&w, out, topo, nmembers))
+	/*
+	 * In a convex set every step above is exact, so a walk that emitted
+	 * every member is valid; only a set with revisions between its members
+	 * left out (a history range) needs the check.
+	 */
+	if (out.n != nmembers || (topo.n != nmembers && !order_is_valid(&w, out, topo, nmembers)))
 	{
 		/* only where Alembic's own walk fails: a valid order all the same */
 		PgmIdxList	dfs = pgm_graph_topo(g, members, nmembers, subset);
