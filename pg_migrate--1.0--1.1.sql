@@ -187,3 +187,10 @@ RETURNS TABLE (revision text, down_revisions text[], depends_on text[], branch_l
 AS 'MODULE_PATHNAME', 'migrate_show'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
+
+-- New in 1.1: a picture of the revision graph: Graphviz DOT, or a Mermaid flowchart
+CREATE FUNCTION @extschema@.migrate_graph(format text DEFAULT 'dot', range text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_graph'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;

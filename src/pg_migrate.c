@@ -37,6 +37,7 @@
  *	  fn_apply.c		CALL migrate_apply: per-step commits, session lock
  *	  fn_inspect.c		migrate_current, heads, bases, branches, history,
  *						resolve, show
+ *	  fn_graph.c		migrate_graph: the graph as Graphviz DOT or Mermaid
  *
  *-------------------------------------------------------------------------
  */
