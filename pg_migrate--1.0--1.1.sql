@@ -271,3 +271,10 @@ JOIN (VALUES ('migrate_stamp', '@extschema@.migrate_stamp(text, boolean)'::pg_ca
 
 DROP TABLE pg_temp.pgm_old_acl;
 DROP FUNCTION pg_temp.pgm_carry_acl(pg_catalog.aclitem[], pg_catalog.regprocedure);
+
+-- New in 1.1: a picture of the revision graph: Graphviz DOT, or a Mermaid flowchart
+CREATE FUNCTION @extschema@.migrate_graph(format text DEFAULT 'dot', range text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_graph'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;

@@ -385,6 +385,13 @@ AS 'MODULE_PATHNAME', 'migrate_show'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
+-- A picture of the revision graph: Graphviz DOT, or a Mermaid flowchart
+CREATE FUNCTION migrate_graph(format text DEFAULT 'dot', range text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_graph'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
 -- A pg_cron job that runs CALL migrate_apply(target) on a schedule.  It
 -- skips quietly when another migration holds the lock, so overlapping runs
 -- never queue up.  Needs pg_cron in this database (its cron.database_name);

@@ -218,56 +218,7 @@ history(FunctionCallInfo fcinfo, bool shape_1_0)
 	PgmIdxList	top;
 	LabelIndex	li;
 
-	in_range = palloc0(Max(g->nrevs, 1));
-	/* where the walk starts: the upper end, "heads" when it is left out */
-	top = pgm_resolve(g, "heads", current).revs;
-
-	if (range == NULL || strcmp(range, ":") == 0)
-		memset(in_range, true, g->nrevs);
-	else
-	{
-		char	   *colon = strchr(range, ':');
-		char	   *lower = NULL;
-		char	   *upper = NULL;
-		PgmTarget	up = {0};
-
-		if (colon == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid history range \"%s\"", range),
-					 errhint("Write lower:upper, where either end may be left out, as in \"base:head\" or \"current:\".")));
-		if (colon > range)
-			lower = pnstrdup(range, colon - range);
-		if (colon[1])
-			upper = colon + 1;
-
-		up = pgm_resolve(g, upper ? upper : "heads", current);
-		pgm_graph_ancestors(g, up.revs.items, up.revs.n, in_range);
-		top = up.revs;
-		if (lower)
-		{
-			PgmTarget	low = pgm_resolve(g, lower, current);
-			bool	   *above = palloc0(Max(g->nrevs, 1));
-
-			/*
-			 * An empty lower end ("current" with nothing applied) is base.
-			 * Above it means through down_revision only, as Alembic's
-			 * history range does (_collect_upgrade_revisions).
-			 */
-			if (!low.is_base && low.revs.n > 0)
-			{
-				pgm_graph_children_closure(g, low.revs.items, low.revs.n, above);
-				for (int i = 0; i < low.revs.n; i++)
-					if (!in_range[low.revs.items[i]])
-						ereport(ERROR,
-								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-								 errmsg("revision \"%s\" is not an ancestor of \"%s\"",
-										g->revs[low.revs.items[i]].id, upper ? upper : "heads")));
-				for (int i = 0; i < g->nrevs; i++)
-					in_range[i] = in_range[i] && above[i];
-			}
-		}
-	}
+	in_range = pgm_resolve_range(g, range, current, &top);
 
 	/* Alembic's order, walking down from the upper end's revisions */
 	order = pgm_graph_alembic_order(g, top.items, top.n, in_range);

@@ -618,3 +618,64 @@ pgm_resolve_single(PgmGraph *g, const char *ident, PgmIdxList current)
 			 errdetail("It resolves to base, the state before any revision.")));
 	return -1;					/* keep compiler quiet */
 }
+
+/*
+ * A history range, Alembic's "lower:upper" (alembic history -r): both ends
+ * optional and inclusive, each any identifier ("current", "-3",
+ * "label@head").  NULL or ":" is the whole graph.  Returns a mark per
+ * revision (length nrevs): the upper end and everything below it; with a
+ * lower end, only what is above it through down_revision edges, as
+ * Alembic's _collect_upgrade_revisions.  *top gets the revisions a walk
+ * from above starts at: the upper end, Alembic's "heads" when it is left
+ * out.
+ */
+bool *
+pgm_resolve_range(PgmGraph *g, const char *range, PgmIdxList current, PgmIdxList *top)
+{
+	bool	   *in_range = palloc0(Max(g->nrevs, 1));
+	const char *colon;
+	char	   *lower = NULL;
+	const char *upper = NULL;
+	PgmTarget	up;
+
+	if (range == NULL || strcmp(range, ":") == 0)
+	{
+		*top = pgm_resolve(g, "heads", current).revs;
+		memset(in_range, true, g->nrevs);
+		return in_range;
+	}
+	colon = strchr(range, ':');
+	if (colon == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid history range \"%s\"", range),
+				 errhint("Write lower:upper, where either end may be left out, as in \"base:head\" or \"current:\".")));
+	if (colon > range)
+		lower = pnstrdup(range, colon - range);
+	if (colon[1])
+		upper = colon + 1;
+
+	up = pgm_resolve(g, upper ? upper : "heads", current);
+	*top = up.revs;
+	pgm_graph_ancestors(g, up.revs.items, up.revs.n, in_range);
+	if (lower)
+	{
+		PgmTarget	low = pgm_resolve(g, lower, current);
+		bool	   *above = palloc0(Max(g->nrevs, 1));
+
+		/* an empty lower end ("current" with nothing applied) is base */
+		if (!low.is_base && low.revs.n > 0)
+		{
+			pgm_graph_children_closure(g, low.revs.items, low.revs.n, above);
+			for (int i = 0; i < low.revs.n; i++)
+				if (!in_range[low.revs.items[i]])
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("revision \"%s\" is not an ancestor of \"%s\"",
+									g->revs[low.revs.items[i]].id, upper ? upper : "heads")));
+			for (int i = 0; i < g->nrevs; i++)
+				in_range[i] = in_range[i] && above[i];
+		}
+	}
+	return in_range;
+}

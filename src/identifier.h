@@ -33,5 +33,7 @@ extern PgmTarget pgm_resolve(PgmGraph *g, const char *ident, PgmIdxList current)
 extern void pgm_check_direction(const char *ident, bool upgrade);
 extern int	pgm_resolve_single(PgmGraph *g, const char *ident, PgmIdxList current);
 extern char *pgm_format_ids(PgmGraph *g, const int *idx, int n);
+extern bool *pgm_resolve_range(PgmGraph *g, const char *range, PgmIdxList current,
+								 PgmIdxList *top);
 
 #endif							/* PGM_IDENTIFIER_H */

@@ -39,6 +39,7 @@
  *	  fn_apply.c		CALL migrate_apply: per-step commits, session lock
  *	  fn_inspect.c		migrate_current, heads, bases, branches, history,
  *						resolve, show
+ *	  fn_graph.c		migrate_graph: the graph as Graphviz DOT or Mermaid
  *  6 fn_register.c		migrate_revision, migrate_new, migrate_merge
  *
  *-------------------------------------------------------------------------

@@ -35,7 +35,7 @@ as_pg() {
 pgm_install_packages() {
 	local want=(postgresql-$PGM_PG_VERSION postgresql-server-dev-$PGM_PG_VERSION
 		build-essential libipc-run-perl python3 python3-alembic python3-psycopg2
-		postgresql-$PGM_PG_VERSION-cron)
+		postgresql-$PGM_PG_VERSION-cron graphviz)
 	local missing=()
 	for p in "${want[@]}" "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
