@@ -26,6 +26,7 @@ OBJS = \
 	src/entry.o \
 	src/watchdog.o \
 	src/settings.o \
+	src/managed_schemas.o \
 	src/fn_apply.o \
 	src/sql_check.o \
 	src/offline.o \

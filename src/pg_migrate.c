@@ -17,7 +17,8 @@
  *	  sql_check.c		migration SQL looked at when it is registered
  *	  lock.c			migration and registration locks, isolation checks
  *	  bgtask.c			a dynamic background worker doing one task (any task)
- *  1 identifier.c		id rules and the identifier grammar (head-2, label@head)
+ *  1 managed_schemas.c	which schemas pg_migrate manages (model, fingerprint, guard)
+ *	  identifier.c		id rules and the identifier grammar (head-2, label@head)
  *	  graph_order.c		Alembic's order of a set of revisions (its walk)
  *	  catalog.c			the SPI session, and single-row statements on the
  *						extension's tables (helpers in catalog_int.h)

@@ -13,7 +13,9 @@
 
 #include <limits.h>
 
+#include "nodes/pg_list.h"
 #include "utils/guc.h"
+#include "utils/varlena.h"
 
 #include "compat.h"
 #include "settings.h"
@@ -24,6 +26,22 @@ int			pgm_statement_timeout = 0;
 int			pgm_lock_retries = 0;
 int			pgm_retry_backoff = 1000;
 char	   *pgm_alembic_version_table = NULL;
+char	   *pgm_managed_schemas = NULL;
+
+/* pg_migrate.managed_schemas must parse as identifiers, as search_path does */
+static bool
+check_managed_schemas(char **newval, void **extra, GucSource source)
+{
+	char	   *raw = pstrdup(*newval);
+	List	   *names;
+	bool		ok = SplitIdentifierString(raw, ',', &names);
+
+	if (!ok)
+		GUC_check_errdetail("List syntax is invalid.");
+	list_free(names);
+	pfree(raw);
+	return ok;
+}
 
 void
 pgm_define_settings(void)
@@ -59,5 +77,11 @@ pgm_define_settings(void)
 							   "While a project moves from Alembic, alembic current keeps answering. Empty: none.",
 							   &pgm_alembic_version_table, "",
 							   PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("pg_migrate.managed_schemas",
+							   "The schemas pg_migrate manages: its schema model, fingerprint and DDL guard look at these.",
+							   "A comma-separated list of schema names. Empty: every user schema.",
+							   &pgm_managed_schemas, "",
+							   PGC_USERSET, GUC_LIST_INPUT,
+							   check_managed_schemas, NULL, NULL);
 	MarkGUCPrefixReserved("pg_migrate");
 }
