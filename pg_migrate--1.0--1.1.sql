@@ -24,6 +24,9 @@ ALTER SEQUENCE @extschema@.migrate_run_seq SET SCHEMA pgmigrate;
 ALTER FUNCTION @extschema@.migrate_bump_epoch() SET SCHEMA pgmigrate;
 ALTER FUNCTION @extschema@.migrate_log_append_only() SET SCHEMA pgmigrate;
 
+-- the fingerprint of the managed schemas after each successful step (drift)
+ALTER TABLE pgmigrate.migrate_log ADD COLUMN fingerprint text;
+
 -- its body named the tables by the old schema
 CREATE OR REPLACE FUNCTION pgmigrate.migrate_bump_epoch()
 RETURNS trigger
@@ -276,5 +279,18 @@ DROP FUNCTION pg_temp.pgm_carry_acl(pg_catalog.aclitem[], pg_catalog.regprocedur
 CREATE FUNCTION @extschema@.migrate_graph(format text DEFAULT 'dot', range text DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'migrate_graph'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+-- The schema model of the managed schemas, and its fingerprint (SHA-256)
+CREATE FUNCTION @extschema@.migrate_schema_objects(schemas text[] DEFAULT NULL)
+RETURNS TABLE (kind text, identity text, definition text)
+AS 'MODULE_PATHNAME', 'migrate_schema_objects'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.migrate_fingerprint(schemas text[] DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_fingerprint'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;

@@ -154,7 +154,8 @@ CREATE TABLE pgmigrate.migrate_log (
     error_message   text,
     error_detail    text,
     error_position  integer,                -- character position in the step's SQL
-    blockers        jsonb                   -- sessions holding the lock a step timed out on
+    blockers        jsonb,                  -- sessions holding the lock a step timed out on
+    fingerprint     text                    -- migrate_fingerprint() after a successful step
 );
 ALTER SEQUENCE pgmigrate.migrate_log_seq OWNED BY pgmigrate.migrate_log.id;
 
@@ -389,6 +390,19 @@ SET search_path = pg_catalog, pg_temp;
 CREATE FUNCTION migrate_graph(format text DEFAULT 'dot', range text DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'migrate_graph'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+-- The schema model of the managed schemas, and its fingerprint (SHA-256)
+CREATE FUNCTION migrate_schema_objects(schemas text[] DEFAULT NULL)
+RETURNS TABLE (kind text, identity text, definition text)
+AS 'MODULE_PATHNAME', 'migrate_schema_objects'
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION migrate_fingerprint(schemas text[] DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_fingerprint'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 

@@ -124,15 +124,22 @@ WHERE relnamespace = 'public'::regnamespace AND relname LIKE 'migrate\_%' AND re
 SELECT count(*) AS helpers_in_public FROM pg_proc
 WHERE pronamespace = 'public'::regnamespace AND proname IN ('migrate_bump_epoch', 'migrate_log_append_only');
 
--- every row, both ways
+-- every row, both ways (the log's 1.0 columns: 1.1 added the fingerprint,
+-- NULL in every row written before)
+CREATE TEMP TABLE after_log AS
+    SELECT id, run_id, scope, revision, direction, attempt, outcome, started_at, duration, role,
+           session_role, backend_pid, txid, sqlstate, error_message, error_detail, error_position,
+           blockers
+    FROM pgmigrate.migrate_log;
+SELECT count(*) AS old_rows_with_fingerprint FROM pgmigrate.migrate_log WHERE fingerprint IS NOT NULL;
 SELECT 'revisions' AS t, count(*) FROM (TABLE before_revisions EXCEPT ALL TABLE pgmigrate.migrate_revisions
     UNION ALL (TABLE pgmigrate.migrate_revisions EXCEPT ALL TABLE before_revisions)) d
 UNION ALL
 SELECT 'version', count(*) FROM (TABLE before_version EXCEPT ALL TABLE pgmigrate.migrate_version
     UNION ALL (TABLE pgmigrate.migrate_version EXCEPT ALL TABLE before_version)) d
 UNION ALL
-SELECT 'log', count(*) FROM (TABLE before_log EXCEPT ALL TABLE pgmigrate.migrate_log
-    UNION ALL (TABLE pgmigrate.migrate_log EXCEPT ALL TABLE before_log)) d
+SELECT 'log', count(*) FROM (TABLE before_log EXCEPT ALL TABLE after_log
+    UNION ALL (TABLE after_log EXCEPT ALL TABLE before_log)) d
 UNION ALL
 SELECT 'epoch', count(*) FROM (TABLE before_epoch EXCEPT ALL TABLE pgmigrate.migrate_epoch
     UNION ALL (TABLE pgmigrate.migrate_epoch EXCEPT ALL TABLE before_epoch)) d;

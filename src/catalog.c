@@ -53,6 +53,7 @@ static bool read_only;
 static Oid	current_ext = InvalidOid;
 static char *schema_quoted;		/* the catalog's schema, quoted */
 static char *ext_schema_quoted; /* the extension's (its SQL functions) */
+static bool log_has_fingerprint;	/* migrate_log.fingerprint: 1.1's catalog */
 
 /* statements prepared lazily, once per connect */
 enum
@@ -90,6 +91,9 @@ catalog_schema(Oid ext)
 static void
 build_plan_sql(void)
 {
+	const char *fingerprint_col = log_has_fingerprint ? ", fingerprint" : "";
+	const char *fingerprint_val = log_has_fingerprint ? ", $18" : "";
+
 	plan_sql[PLAN_ADD_HEAD] =
 		psprintf("INSERT INTO %s.migrate_version (scope, revision) VALUES ($1, $2)",
 				 schema_quoted);
@@ -101,22 +105,25 @@ build_plan_sql(void)
 		psprintf("INSERT INTO %s.migrate_log"
 				 " (run_id, scope, revision, direction, attempt, outcome, started_at, duration,"
 				 "  role, session_role, backend_pid, txid, sqlstate, error_message, error_detail,"
-				 "  error_position, blockers)"
+				 "  error_position, blockers%s)"
 				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8 OPERATOR(pg_catalog.-) $7, $9, $10, $11,"
 				 " CASE WHEN $12 THEN pg_catalog.pg_current_xact_id() END, $13, $14, $15, $16,"
-				 " $17::pg_catalog.jsonb)",
-				 schema_quoted);
+				 " $17::pg_catalog.jsonb%s)",
+				 schema_quoted, fingerprint_col, fingerprint_val);
 }
 
 static void
 connect_ext(bool ro, int options)
 {
 	Oid			ext;
+	Oid			nsp_oid;
+	Oid			log_rel;
 	char	   *nsp;
 	char	   *ext_nsp;
 
 	ext = get_extension_oid("pg_migrate", false);
-	nsp = get_namespace_name(catalog_schema(ext));
+	nsp_oid = catalog_schema(ext);
+	nsp = get_namespace_name(nsp_oid);
 	ext_nsp = get_namespace_name(pgm_extension_schema(ext));
 
 	if (SPI_connect_ext(options) != SPI_OK_CONNECT)
@@ -125,6 +132,10 @@ connect_ext(bool ro, int options)
 	current_ext = ext;
 	schema_quoted = pstrdup(quote_identifier(nsp));
 	ext_schema_quoted = pstrdup(quote_identifier(ext_nsp));
+	/* a 1.0 catalog, not yet updated, has no fingerprint column */
+	log_rel = get_relname_relid("migrate_log", nsp_oid);
+	log_has_fingerprint = OidIsValid(log_rel) &&
+		get_attnum(log_rel, "fingerprint") != InvalidAttrNumber;
 	memset(plans, 0, sizeof(plans));
 	build_plan_sql();
 }
@@ -465,10 +476,11 @@ pgm_catalog_write_heads(PgmGraph *g, const PgmHeadChange *ch, const char *scope)
 void
 pgm_catalog_log(const PgmLogRow *row)
 {
-	Oid			types[17] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TIMESTAMPTZOID,
-		TIMESTAMPTZOID, NAMEOID, NAMEOID, INT4OID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID};
-	Datum		values[17];
-	char		nulls[18] = "                 ";
+	Oid			types[18] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TIMESTAMPTZOID,
+		TIMESTAMPTZOID, NAMEOID, NAMEOID, INT4OID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID,
+	TEXTOID};
+	Datum		values[18];
+	char		nulls[19] = "                  ";
 
 #define TEXT_OR_NULL(i, v) \
 	do { if (v) values[i] = CStringGetTextDatum(v); else nulls[i] = 'n'; } while (0)
@@ -491,8 +503,9 @@ pgm_catalog_log(const PgmLogRow *row)
 	if (row->position <= 0)
 		nulls[15] = 'n';
 	TEXT_OR_NULL(16, row->blockers);
+	TEXT_OR_NULL(17, row->fingerprint);
 #undef TEXT_OR_NULL
 
-	run_plan(PLAN_LOG, 17, types, values, nulls, SPI_OK_INSERT);
+	run_plan(PLAN_LOG, log_has_fingerprint ? 18 : 17, types, values, nulls, SPI_OK_INSERT);
 }
 

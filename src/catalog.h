@@ -36,6 +36,7 @@ typedef struct PgmLogRow
 	const char *detail;
 	int			position;		/* 0: none */
 	const char *blockers;		/* JSON array text, or NULL */
+	const char *fingerprint;	/* the schema's after a successful step, or NULL */
 } PgmLogRow;
 
 /* What the apply engine needs to run one step */

@@ -99,4 +99,49 @@ pgm_extension_schema(Oid ext)
 }
 #endif
 
+/*
+ * SHA-256 of a stream: the cryptohash API from 14 on (its final() took no
+ * length before 15), pg_sha256_* before.
+ */
+#if PG_VERSION_NUM >= 140000
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+typedef pg_cryptohash_ctx *PgmSha256;
+
+static inline void
+pgm_sha256_init(PgmSha256 *ctx)
+{
+	*ctx = pg_cryptohash_create(PG_SHA256);
+	if (*ctx == NULL || pg_cryptohash_init(*ctx) < 0)
+		elog(ERROR, "could not initialize a SHA-256 context");
+}
+
+static inline void
+pgm_sha256_update(PgmSha256 *ctx, const uint8 *data, size_t len)
+{
+	if (pg_cryptohash_update(*ctx, data, len) < 0)
+		elog(ERROR, "could not update a SHA-256 context");
+}
+
+static inline void
+pgm_sha256_final(PgmSha256 *ctx, uint8 *digest)
+{
+#if PG_VERSION_NUM >= 150000
+	int			rc = pg_cryptohash_final(*ctx, digest, PG_SHA256_DIGEST_LENGTH);
+#else
+	int			rc = pg_cryptohash_final(*ctx, digest);
+#endif
+
+	pg_cryptohash_free(*ctx);
+	if (rc < 0)
+		elog(ERROR, "could not finish a SHA-256 context");
+}
+#else
+#include "common/sha2.h"
+typedef pg_sha256_ctx PgmSha256;
+#define pgm_sha256_init(ctx) pg_sha256_init(ctx)
+#define pgm_sha256_update(ctx, data, len) pg_sha256_update((ctx), (data), (len))
+#define pgm_sha256_final(ctx, digest) pg_sha256_final((ctx), (digest))
+#endif
+
 #endif							/* PGM_COMPAT_H */

@@ -106,6 +106,7 @@ serialize(const PgmLogRow *row, Size *len)
 	pgm_codec_put(&buf, row->detail);
 	pgm_codec_put_int(&buf, row->position);
 	pgm_codec_put(&buf, row->blockers);
+	pgm_codec_put(&buf, row->fingerprint);
 	*len = buf.len;
 	return buf.data;
 }
@@ -133,6 +134,7 @@ deserialize(const char *buf, PgmLogRow *row)
 	row->detail = pgm_codec_get(&p);
 	row->position = (int) pgm_codec_get_int(&p);
 	row->blockers = pgm_codec_get(&p);
+	row->fingerprint = pgm_codec_get(&p);
 }
 
 /*

@@ -27,6 +27,7 @@ int			pgm_lock_retries = 0;
 int			pgm_retry_backoff = 1000;
 char	   *pgm_alembic_version_table = NULL;
 char	   *pgm_managed_schemas = NULL;
+bool		pgm_log_fingerprint = true;
 
 /* pg_migrate.managed_schemas must parse as identifiers, as search_path does */
 static bool
@@ -83,5 +84,10 @@ pgm_define_settings(void)
 							   &pgm_managed_schemas, "",
 							   PGC_USERSET, GUC_LIST_INPUT,
 							   check_managed_schemas, NULL, NULL);
+	DefineCustomBoolVariable("pg_migrate.log_fingerprint",
+							 "Records the fingerprint of the managed schemas after each applied step.",
+							 "migrate_log.fingerprint; drift detection compares the live schema with the last one.",
+							 &pgm_log_fingerprint, true,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pg_migrate");
 }

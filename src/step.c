@@ -46,6 +46,7 @@
 #include "nontx.h"
 #include "pg_migrate.h"
 #include "run_log.h"
+#include "schema_model.h"
 #include "settings.h"
 #include "step.h"
 #include "subxact.h"
@@ -175,6 +176,22 @@ return_row(PgmGraph *g, int rev, bool upgrade, PgmRun *run, TimestampTz started,
 }
 
 /*
+ * The fingerprint of the managed schemas as the step left them, for its
+ * success row: drift is what changed since the last one.
+ */
+static char *
+step_fingerprint(void)
+{
+	int			nschemas;
+	Oid		   *schemas = pgm_schema_oids(NULL, 0, &nschemas);
+	char	   *fp = palloc(PGM_FINGERPRINT_LEN);
+
+	pgm_schema_fingerprint(schemas, nschemas, fp);
+	pfree(schemas);
+	return fp;
+}
+
+/*
  * Record a successful step: version state and the success row.  In
  * function mode the rows of migrate_version are written once, at the end
  * of the run (run.c): the run commits or aborts as a whole, and writing
@@ -193,6 +210,8 @@ record_success(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, Pg
 	}
 	row->outcome = "success";
 	row->with_txid = true;
+	if (pgm_log_fingerprint)
+		row->fingerprint = step_fingerprint();
 	pgm_catalog_log(row);
 }
 

@@ -1,0 +1,36 @@
+/*-------------------------------------------------------------------------
+ *
+ * schema_model.h
+ *	  The managed schemas read from the catalog into a normalized model,
+ *	  and its fingerprint.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGM_SCHEMA_MODEL_H
+#define PGM_SCHEMA_MODEL_H
+
+#include "postgres.h"
+
+/* One object: what it is, which one, and its canonical definition */
+typedef struct PgmSchemaObject
+{
+	char	   *kind;			/* "table", "column", "index", ... */
+	char	   *identity;		/* schema-qualified, quoted where needed */
+	char	   *definition;
+} PgmSchemaObject;
+
+/* Objects sorted by (kind, identity), bytewise */
+typedef struct PgmSchemaModel
+{
+	int			n;
+	PgmSchemaObject *objects;
+} PgmSchemaModel;
+
+/* Length of a fingerprint: SHA-256 in hex, and its NUL */
+#define PGM_FINGERPRINT_LEN 65
+
+extern Oid *pgm_schema_oids(char **names, int nnames, int *n);
+extern PgmSchemaModel pgm_schema_model_read(const Oid *schemas, int nschemas);
+extern void pgm_schema_fingerprint(const Oid *schemas, int nschemas, char *out);
+
+#endif							/* PGM_SCHEMA_MODEL_H */
