@@ -141,19 +141,26 @@ SELECT DISTINCT split_part(identity, '.', 1) AS schema FROM migrate_schema_objec
 WHERE kind IN ('table', 'schema') ORDER BY 1;
 SELECT migrate_fingerprint(ARRAY['shop']) = (SELECT fingerprint FROM fp WHERE what = 'build 1') AS explicit_list;
 
--- each successful step records the fingerprint it left behind
+-- the last successful step of a call records the fingerprint it left behind
 SET pg_migrate.managed_schemas = shop;
 SELECT migrate_revision('aaaa00000001', NULL, 'ALTER TABLE shop.customer ADD COLUMN phone text',
                         'ALTER TABLE shop.customer DROP COLUMN phone');
+SELECT migrate_revision('aaaa00000002', 'aaaa00000001', 'CREATE INDEX customer_phone ON shop.customer (phone)',
+                        'DROP INDEX shop.customer_phone');
 SELECT count(*) FROM migrate_upgrade('head');
-SELECT fingerprint = migrate_fingerprint() AS logged_is_live,
-       fingerprint <> (SELECT fingerprint FROM fp WHERE what = 'build 1') AS changed
-FROM pgmigrate.migrate_log WHERE revision = 'aaaa00000001' AND outcome = 'success';
-SET pg_migrate.log_fingerprint = off;
+SELECT revision, fingerprint IS NOT NULL AS logged, fingerprint = migrate_fingerprint() AS is_live
+FROM pgmigrate.migrate_log WHERE direction = 'upgrade' AND outcome = 'success' ORDER BY id;
+-- every step, on request; off: none
+SET pg_migrate.log_fingerprint = step;
 SELECT count(*) FROM migrate_downgrade('base');
-SELECT fingerprint IS NULL AS not_logged FROM pgmigrate.migrate_log
-WHERE direction = 'downgrade' AND outcome = 'success';
+SET pg_migrate.log_fingerprint = off;
+SELECT count(*) FROM migrate_upgrade('aaaa00000001');
+SELECT direction, revision, fingerprint IS NOT NULL AS logged,
+       fingerprint = (SELECT fingerprint FROM fp WHERE what = 'build 1') AS as_built
+FROM pgmigrate.migrate_log WHERE outcome = 'success' ORDER BY id;
 RESET pg_migrate.log_fingerprint;
+SELECT count(*) FROM migrate_downgrade('base');
+SET pg_migrate.log_fingerprint = sometimes;
 
 -- bad input
 \set VERBOSITY default

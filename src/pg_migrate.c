@@ -25,13 +25,15 @@
  *	  nontx.c			non-transactional SQL, run at top level by a worker
  *	  watchdog.c		a worker noting who blocks a step's lock
  *	  pg_migrate.c		this file: the magic block and _PG_init
- *  2 plan.c			upgrade and downgrade plans, version-state transitions
+ *  2 schema_model.c	the managed schemas as a normalized model, its fingerprint
+ *	  plan.c			upgrade and downgrade plans, version-state transitions
  *	  catalog_graph.c	the graph read from the catalog, cached per epoch
  *	  alembic.c			Alembic's alembic_version table: read and kept in step
  *	  run_log.c			migrate_log rows, written autonomously by a worker
  *  3 catalog_plan.c	a plan's SQL and settings, checksum-verified, memoised
  *	  offline.c			a plan rendered as a psql script
  *	  step.c			one step's attempts: timeouts, subtransaction, retries
+ *	  fn_schema.c		migrate_schema_objects, migrate_fingerprint
  *  4 run.c				running a plan: the four execution modes (its header)
  *	  entry.c			the prologue of every SQL-callable function
  *  5 fn_graph_check.c	the deferred trigger that checks a graph registered

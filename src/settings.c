@@ -27,7 +27,14 @@ int			pgm_lock_retries = 0;
 int			pgm_retry_backoff = 1000;
 char	   *pgm_alembic_version_table = NULL;
 char	   *pgm_managed_schemas = NULL;
-bool		pgm_log_fingerprint = true;
+int			pgm_log_fingerprint = PGM_FINGERPRINT_LAST;
+
+static const struct config_enum_entry log_fingerprint_options[] = {
+	{"last", PGM_FINGERPRINT_LAST, false},
+	{"step", PGM_FINGERPRINT_STEP, false},
+	{"off", PGM_FINGERPRINT_OFF, false},
+	{NULL, 0, false}
+};
 
 /* pg_migrate.managed_schemas must parse as identifiers, as search_path does */
 static bool
@@ -84,10 +91,10 @@ pgm_define_settings(void)
 							   &pgm_managed_schemas, "",
 							   PGC_USERSET, GUC_LIST_INPUT,
 							   check_managed_schemas, NULL, NULL);
-	DefineCustomBoolVariable("pg_migrate.log_fingerprint",
-							 "Records the fingerprint of the managed schemas after each applied step.",
-							 "migrate_log.fingerprint; drift detection compares the live schema with the last one.",
-							 &pgm_log_fingerprint, true,
+	DefineCustomEnumVariable("pg_migrate.log_fingerprint",
+							 "Which successful steps record the fingerprint of the managed schemas in migrate_log.",
+							 "last: the last step of each call; step: every step; off: none.",
+							 &pgm_log_fingerprint, PGM_FINGERPRINT_LAST, log_fingerprint_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pg_migrate");
 }

@@ -14,7 +14,15 @@ extern int	pgm_statement_timeout;	/* ms, around each step's SQL; 0: the session'
 extern int	pgm_lock_retries;		/* retries of a step that timed out on a lock */
 extern int	pgm_retry_backoff;		/* ms before the first retry; doubles each time */
 extern char *pgm_alembic_version_table;	/* kept in step with migrate_version, or "" */
-extern bool pgm_log_fingerprint;	/* fingerprint in each success row */
+/* pg_migrate.log_fingerprint: which success rows record the fingerprint */
+typedef enum PgmLogFingerprint
+{
+	PGM_FINGERPRINT_LAST,		/* the last step of each call */
+	PGM_FINGERPRINT_STEP,		/* every step */
+	PGM_FINGERPRINT_OFF
+} PgmLogFingerprint;
+
+extern int	pgm_log_fingerprint;
 extern char *pgm_managed_schemas;	/* comma-separated schema names, or "": every user schema */
 
 extern void pgm_define_settings(void);
