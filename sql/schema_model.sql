@@ -121,8 +121,17 @@ SELECT ddl, changes_fingerprint(ddl, undo) FROM (VALUES
     ('ALTER TABLE shop.orders_2026 SET (fillfactor = 70)', 'ALTER TABLE shop.orders_2026 RESET (fillfactor)'),
     ('CREATE TRIGGER touch BEFORE UPDATE ON shop.customer FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()',
      'DROP TRIGGER touch ON shop.customer'),
-    ('ALTER TABLE shop.customer OWNER TO regress_model_reader', 'ALTER TABLE shop.customer OWNER TO CURRENT_USER')
+    ('ALTER TABLE shop.customer OWNER TO regress_model_reader', 'ALTER TABLE shop.customer OWNER TO CURRENT_USER'),
+    ('REVOKE EXECUTE ON FUNCTION shop.order_count(bigint) FROM PUBLIC',
+     'GRANT EXECUTE ON FUNCTION shop.order_count(bigint) TO PUBLIC')
 ) AS c(ddl, undo);
+-- privileges are the difference from the default ACL: granted, and revoked defaults
+GRANT SELECT, UPDATE (email) ON shop.customer TO regress_model_reader WITH GRANT OPTION;
+REVOKE EXECUTE ON FUNCTION shop.order_count(bigint) FROM PUBLIC;
+SELECT kind, identity, definition FROM migrate_schema_objects() WHERE kind IN ('grant', 'revoke');
+GRANT EXECUTE ON FUNCTION shop.order_count(bigint) TO PUBLIC;
+REVOKE ALL ON shop.customer FROM regress_model_reader;
+SELECT count(*) AS back_to_default FROM migrate_schema_objects() WHERE kind IN ('grant', 'revoke');
 
 -- what is not part of it: other schemas, pg_migrate's catalog, extension members
 CREATE TABLE public.elsewhere (x int);

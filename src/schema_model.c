@@ -20,19 +20,19 @@
  *  - What cannot be observed, or differs between identical databases, is
  *	  left out: attislocal and inhcount (PARTITION OF and CREATE + ATTACH
  *	  give the same model), the pg_attver column option this build stores,
- *	  grantors, and the owner's privileges when the ACL is still the
- *	  default (they are spelled out from acldefault, so an explicit GRANT of
- *	  what the owner already had changes nothing).
+ *	  and grantors.  Privileges are the difference between an object's ACL
+ *	  and its default (acldefault), so an explicit GRANT of what the owner
+ *	  already had changes nothing, and most objects have no privilege rows.
  *  - Extension member objects are not part of it (pg_migrate's own catalog
  *	  among them); an extension is one object, by name, with its version.
  *
  * The kinds: schema, owner, table, column, constraint, index, sequence,
  * view, materialized_view, function, procedure, aggregate, trigger, rule,
  * policy, enum, domain, composite_type, range_type, base_type, statistics,
- * grant, default_privileges, comment, extension.  Not modelled: operators,
- * operator classes and families, casts, collations, conversions, text
- * search objects, foreign servers and wrappers (database-wide),
- * publications, event triggers.
+ * grant, revoke, default_privileges, comment, extension.  Not modelled:
+ * operators, operator classes and families, casts, collations,
+ * conversions, text search objects, foreign servers and wrappers
+ * (database-wide), publications, event triggers.
  *
  * One statement reads everything and sorts it (bytewise, COLLATE "C"); the
  * fingerprint is computed from the rows as they come, without building the
@@ -80,9 +80,8 @@ static const char *const model_with =
 "                        WHEN 'm' THEN 'materialized_view' ELSE 'table' END AS word"
 "  FROM pg_catalog.pg_class c JOIN nsp ON nsp.oid OPERATOR(pg_catalog.=) c.relnamespace"
 "  WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,f,v,m,S}'::pg_catalog.\"char\"[])"
-"    AND NOT EXISTS (SELECT FROM members m"
-"                    WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-"                      AND m.objid OPERATOR(pg_catalog.=) c.oid)"
+"    AND NOT c.oid OPERATOR(pg_catalog.=) ANY (SELECT m.objid FROM members m"
+"        WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass)"
 "), typ AS ("
 "  SELECT t.oid, t.typtype, t.typowner, t.typacl, t.typrelid, t.typbasetype, t.typtypmod,"
 "         t.typcollation, t.typdefault, t.typnotnull, t.typinput, t.typoutput,"
@@ -93,9 +92,8 @@ static const char *const model_with =
 "         SELECT FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) t.typrelid"
 "           AND c.relkind OPERATOR(pg_catalog.=) 'c'))"
 "    AND NOT EXISTS (SELECT FROM pg_catalog.pg_type a WHERE a.typarray OPERATOR(pg_catalog.=) t.oid)"
-"    AND NOT EXISTS (SELECT FROM members m"
-"                    WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass"
-"                      AND m.objid OPERATOR(pg_catalog.=) t.oid)"
+"    AND NOT t.oid OPERATOR(pg_catalog.=) ANY (SELECT m.objid FROM members m"
+"        WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass)"
 "), fn AS ("
 "  SELECT p.oid, p.prokind, p.proowner, p.proacl,"
 "         nsp.q OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(p.proname)"
@@ -103,9 +101,30 @@ static const char *const model_with =
 "           pg_catalog.pg_get_function_identity_arguments(p.oid) OPERATOR(pg_catalog.||) ')' AS q,"
 "         CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END AS word"
 "  FROM pg_catalog.pg_proc p JOIN nsp ON nsp.oid OPERATOR(pg_catalog.=) p.pronamespace"
-"  WHERE NOT EXISTS (SELECT FROM members m"
-"                    WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass"
-"                      AND m.objid OPERATOR(pg_catalog.=) p.oid)"
+"  WHERE NOT p.oid OPERATOR(pg_catalog.=) ANY (SELECT m.objid FROM members m"
+"        WHERE m.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass)"
+"), acls AS ("
+"  SELECT 'schema ' OPERATOR(pg_catalog.||) nsp.q AS obj, nsp.nspacl AS acl,"
+"         pg_catalog.acldefault('n', nsp.nspowner) AS dflt"
+"  FROM nsp WHERE nsp.nspacl IS NOT NULL"
+"  UNION ALL"
+"  SELECT rel.word OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) rel.q, rel.relacl,"
+"         pg_catalog.acldefault((CASE rel.relkind WHEN 'S' THEN 's' ELSE 'r' END)::pg_catalog.\"char\","
+"                               rel.relowner)"
+"  FROM rel WHERE rel.relacl IS NOT NULL"
+"  UNION ALL"
+"  SELECT 'column ' OPERATOR(pg_catalog.||) rel.q OPERATOR(pg_catalog.||) '.'"
+"         OPERATOR(pg_catalog.||) pg_catalog.quote_ident(att.attname), att.attacl,"
+"         pg_catalog.acldefault('c', rel.relowner)"
+"  FROM rel JOIN pg_catalog.pg_attribute att ON att.attrelid OPERATOR(pg_catalog.=) rel.oid"
+"  WHERE att.attacl IS NOT NULL AND att.attnum OPERATOR(pg_catalog.>) 0 AND NOT att.attisdropped"
+"  UNION ALL"
+"  SELECT fn.word OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) fn.q, fn.proacl,"
+"         pg_catalog.acldefault('f', fn.proowner)"
+"  FROM fn WHERE fn.proacl IS NOT NULL"
+"  UNION ALL"
+"  SELECT 'type ' OPERATOR(pg_catalog.||) typ.q, typ.typacl, pg_catalog.acldefault('T', typ.typowner)"
+"  FROM typ WHERE typ.typacl IS NOT NULL"
 ")";
 
 /*
@@ -166,11 +185,13 @@ static const char *const model_kinds[] = {
 	"           WHERE co.oid OPERATOR(pg_catalog.=) a.attcollation) ELSE '' END"
 	" OPERATOR(pg_catalog.||) CASE a.attidentity WHEN 'a' THEN ' GENERATED ALWAYS AS IDENTITY'"
 	"      WHEN 'd' THEN ' GENERATED BY DEFAULT AS IDENTITY' ELSE '' END"
-	" OPERATOR(pg_catalog.||) CASE WHEN a.attgenerated OPERATOR(pg_catalog.=) 's'"
-	"      THEN ' GENERATED ALWAYS AS (' OPERATOR(pg_catalog.||) pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)"
-	"           OPERATOR(pg_catalog.||) ') STORED'"
-	"      WHEN ad.adbin IS NOT NULL"
-	"      THEN ' DEFAULT ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) ELSE '' END"
+	" OPERATOR(pg_catalog.||) CASE WHEN NOT a.atthasdef THEN ''"
+	"      ELSE (SELECT CASE WHEN a.attgenerated OPERATOR(pg_catalog.=) 's'"
+	"                 THEN ' GENERATED ALWAYS AS (' OPERATOR(pg_catalog.||) pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)"
+	"                      OPERATOR(pg_catalog.||) ') STORED'"
+	"                 ELSE ' DEFAULT ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END"
+	"            FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid OPERATOR(pg_catalog.=) a.attrelid"
+	"              AND ad.adnum OPERATOR(pg_catalog.=) a.attnum) END"
 	" OPERATOR(pg_catalog.||) CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END"
 	" OPERATOR(pg_catalog.||) CASE WHEN a.attstorage OPERATOR(pg_catalog.<>) t.typstorage"
 	"      THEN ' STORAGE ' OPERATOR(pg_catalog.||) CASE a.attstorage WHEN 'p' THEN 'PLAIN'"
@@ -185,8 +206,6 @@ static const char *const model_kinds[] = {
 	" FROM rel"
 	" JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) rel.oid"
 	" JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid"
-	" LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid OPERATOR(pg_catalog.=) a.attrelid"
-	"      AND ad.adnum OPERATOR(pg_catalog.=) a.attnum"
 	" WHERE rel.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,f}'::pg_catalog.\"char\"[])"
 	"   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped",
 
@@ -342,30 +361,29 @@ static const char *const model_kinds[] = {
 	" FROM pg_catalog.pg_statistic_ext st JOIN nsp ON nsp.oid OPERATOR(pg_catalog.=) st.stxnamespace"
 	" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) st.stxnamespace",
 
-	/* grant: one row per object and grantee, privileges sorted */
-	"SELECT 'grant', g.obj OPERATOR(pg_catalog.||) ' TO ' OPERATOR(pg_catalog.||) CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0"
-	"      THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END,"
-	" pg_catalog.string_agg(g.privilege_type OPERATOR(pg_catalog.||) CASE WHEN g.is_grantable"
-	"      THEN ' WITH GRANT OPTION' ELSE '' END, ', ' ORDER BY g.privilege_type COLLATE \"C\")"
-	" FROM (SELECT 'schema ' OPERATOR(pg_catalog.||) nsp.q AS obj, a.grantee, a.privilege_type, a.is_grantable"
-	"       FROM nsp, pg_catalog.aclexplode(COALESCE(nsp.nspacl, pg_catalog.acldefault('n', nsp.nspowner))) a"
+	/*
+	 * grant, revoke: how an object's ACL differs from the default one (its
+	 * owner's full rights, and PUBLIC's EXECUTE on a function and USAGE on
+	 * a type), one row per object and grantee, privileges sorted.  An
+	 * object whose ACL is still the default has none, also when the default
+	 * was granted explicitly; a revoked default is a revoke row.
+	 */
+	"SELECT CASE WHEN x.granted THEN 'grant' ELSE 'revoke' END,"
+	" x.obj OPERATOR(pg_catalog.||) CASE WHEN x.granted THEN ' TO ' ELSE ' FROM ' END"
+	"      OPERATOR(pg_catalog.||) CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0"
+	"      THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END,"
+	" pg_catalog.string_agg(x.privilege_type OPERATOR(pg_catalog.||) CASE WHEN x.is_grantable"
+	"      THEN ' WITH GRANT OPTION' ELSE '' END, ', ' ORDER BY x.privilege_type COLLATE \"C\")"
+	" FROM (SELECT true AS granted, * FROM ("
+	"         SELECT a.obj, e.grantee, e.privilege_type, e.is_grantable FROM acls a, pg_catalog.aclexplode(a.acl) e"
+	"         EXCEPT"
+	"         SELECT a.obj, e.grantee, e.privilege_type, e.is_grantable FROM acls a, pg_catalog.aclexplode(a.dflt) e) g"
 	"       UNION ALL"
-	"       SELECT rel.word OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) rel.q, a.grantee, a.privilege_type, a.is_grantable"
-	"       FROM rel, pg_catalog.aclexplode(COALESCE(rel.relacl, pg_catalog.acldefault("
-	"            (CASE rel.relkind WHEN 'S' THEN 's' ELSE 'r' END)::pg_catalog.\"char\", rel.relowner))) a"
-	"       UNION ALL"
-	"       SELECT 'column ' OPERATOR(pg_catalog.||) rel.q OPERATOR(pg_catalog.||) '.'"
-	"            OPERATOR(pg_catalog.||) pg_catalog.quote_ident(att.attname), a.grantee, a.privilege_type, a.is_grantable"
-	"       FROM rel JOIN pg_catalog.pg_attribute att ON att.attrelid OPERATOR(pg_catalog.=) rel.oid,"
-	"            pg_catalog.aclexplode(att.attacl) a"
-	"       WHERE att.attacl IS NOT NULL AND att.attnum OPERATOR(pg_catalog.>) 0 AND NOT att.attisdropped"
-	"       UNION ALL"
-	"       SELECT fn.word OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) fn.q, a.grantee, a.privilege_type, a.is_grantable"
-	"       FROM fn, pg_catalog.aclexplode(COALESCE(fn.proacl, pg_catalog.acldefault('f', fn.proowner))) a"
-	"       UNION ALL"
-	"       SELECT 'type ' OPERATOR(pg_catalog.||) typ.q, a.grantee, a.privilege_type, a.is_grantable"
-	"       FROM typ, pg_catalog.aclexplode(COALESCE(typ.typacl, pg_catalog.acldefault('T', typ.typowner))) a) g"
-	" GROUP BY g.obj, g.grantee",
+	"       SELECT false, * FROM ("
+	"         SELECT a.obj, e.grantee, e.privilege_type, e.is_grantable FROM acls a, pg_catalog.aclexplode(a.dflt) e"
+	"         EXCEPT"
+	"         SELECT a.obj, e.grantee, e.privilege_type, e.is_grantable FROM acls a, pg_catalog.aclexplode(a.acl) e) r) x"
+	" GROUP BY x.granted, x.obj, x.grantee",
 
 	/* default privileges set for a managed schema */
 	"SELECT 'default_privileges',"

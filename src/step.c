@@ -179,7 +179,7 @@ return_row(PgmGraph *g, int rev, bool upgrade, PgmRun *run, TimestampTz started,
  * The fingerprint of the managed schemas as the step left them, for its
  * success row: drift is what changed since the last one.  By default only
  * the last step of a call records it: reading the model costs about as
- * much as the schema is big (85 ms at 1,000 tables), which a chain of
+ * much as the schema is big (80 ms at 1,000 tables), which a chain of
  * thousands of steps would pay thousands of times.
  */
 static char *
