@@ -24,8 +24,44 @@ ALTER SEQUENCE @extschema@.migrate_run_seq SET SCHEMA pgmigrate;
 ALTER FUNCTION @extschema@.migrate_bump_epoch() SET SCHEMA pgmigrate;
 ALTER FUNCTION @extschema@.migrate_log_append_only() SET SCHEMA pgmigrate;
 
--- the fingerprint of the managed schemas after each successful step (drift)
+-- 1.1's log columns: the fingerprint of the managed schemas after a
+-- successful step, the revision's checksum when the row was written, and
+-- the reason of a repair (migrate_repair), a new direction
 ALTER TABLE pgmigrate.migrate_log ADD COLUMN fingerprint text;
+ALTER TABLE pgmigrate.migrate_log ADD COLUMN checksum text;
+ALTER TABLE pgmigrate.migrate_log ADD COLUMN reason text;
+ALTER TABLE pgmigrate.migrate_log DROP CONSTRAINT migrate_log_direction_check;
+ALTER TABLE pgmigrate.migrate_log ADD CONSTRAINT migrate_log_direction_check
+    CHECK (direction IN ('upgrade', 'downgrade', 'stamp', 'unstamp', 'repair'));
+
+-- The per-object digests of each schema state a step left (and a repair
+-- accepted), under its fingerprint: migrate_verify names what drifted.
+CREATE TABLE pgmigrate.migrate_schema_snapshots (
+    fingerprint     text PRIMARY KEY,
+    taken_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    objects         jsonb NOT NULL          -- {"kind identity": digest of its definition}
+);
+SELECT pg_catalog.pg_extension_config_dump('pgmigrate.migrate_schema_snapshots', '');
+REVOKE ALL ON pgmigrate.migrate_schema_snapshots FROM PUBLIC;
+-- a role that may append to the log (a migration role, README "Security and
+-- privileges") may keep the snapshots of what its steps left
+DO $$
+DECLARE
+    grantee name;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                             ELSE pg_catalog.quote_ident(r.rolname) END
+        FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+        LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee
+        WHERE c.oid OPERATOR(pg_catalog.=) 'pgmigrate.migrate_log'::pg_catalog.regclass
+          AND a.privilege_type OPERATOR(pg_catalog.=) 'INSERT'
+          AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+    LOOP
+        EXECUTE pg_catalog.format('GRANT SELECT, INSERT ON pgmigrate.migrate_schema_snapshots TO %s', grantee);
+    END LOOP;
+END
+$$;
 
 -- its body named the tables by the old schema
 CREATE OR REPLACE FUNCTION pgmigrate.migrate_bump_epoch()
@@ -294,3 +330,18 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'migrate_fingerprint'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
+
+-- Checksums of applied revisions and drift of the managed schemas, and the
+-- log row that accepts an intentional edit or drift
+CREATE FUNCTION @extschema@.migrate_verify()
+RETURNS TABLE (check_name text, status text, object text, detail text)
+AS 'MODULE_PATHNAME', 'migrate_verify'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.migrate_repair(revision text, reason text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_repair'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.migrate_verify(), @extschema@.migrate_repair(text, text) FROM PUBLIC;

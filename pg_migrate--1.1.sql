@@ -137,7 +137,7 @@ CREATE TABLE pgmigrate.migrate_log (
     run_id          bigint NOT NULL,
     scope           text NOT NULL,
     revision        text NOT NULL,
-    direction       text NOT NULL CHECK (direction IN ('upgrade', 'downgrade', 'stamp', 'unstamp')),
+    direction       text NOT NULL CHECK (direction IN ('upgrade', 'downgrade', 'stamp', 'unstamp', 'repair')),
     attempt         integer NOT NULL DEFAULT 1,
     -- started: written and committed before a step of CALL migrate_apply
     -- runs, so that an attempt cut short (backend killed, server crash) is
@@ -155,9 +155,19 @@ CREATE TABLE pgmigrate.migrate_log (
     error_detail    text,
     error_position  integer,                -- character position in the step's SQL
     blockers        jsonb,                  -- sessions holding the lock a step timed out on
-    fingerprint     text                    -- migrate_fingerprint() after a successful step
+    fingerprint     text,                   -- migrate_fingerprint() after a successful step
+    checksum        text,                   -- the revision's checksum when the row was written
+    reason          text                    -- why, for a repair (migrate_repair)
 );
 ALTER SEQUENCE pgmigrate.migrate_log_seq OWNED BY pgmigrate.migrate_log.id;
+
+-- The per-object digests of each schema state a step left (and a repair
+-- accepted), under its fingerprint: migrate_verify names what drifted.
+CREATE TABLE pgmigrate.migrate_schema_snapshots (
+    fingerprint     text PRIMARY KEY,
+    taken_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    objects         jsonb NOT NULL          -- {"kind identity": digest of its definition}
+);
 
 CREATE FUNCTION pgmigrate.migrate_log_append_only()
 RETURNS trigger
@@ -188,10 +198,11 @@ SELECT pg_catalog.pg_extension_config_dump('pgmigrate.migrate_version', '');
 SELECT pg_catalog.pg_extension_config_dump('pgmigrate.migrate_log', '');
 SELECT pg_catalog.pg_extension_config_dump('pgmigrate.migrate_log_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('pgmigrate.migrate_run_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('pgmigrate.migrate_schema_snapshots', '');
 
 REVOKE ALL ON SCHEMA pgmigrate FROM PUBLIC;
 REVOKE ALL ON pgmigrate.migrate_revisions, pgmigrate.migrate_version, pgmigrate.migrate_log,
-              pgmigrate.migrate_epoch FROM PUBLIC;
+              pgmigrate.migrate_epoch, pgmigrate.migrate_schema_snapshots FROM PUBLIC;
 REVOKE ALL ON SEQUENCE pgmigrate.migrate_revisions_seq, pgmigrate.migrate_log_seq,
                        pgmigrate.migrate_epoch_seq, pgmigrate.migrate_run_seq FROM PUBLIC;
 
@@ -406,6 +417,20 @@ AS 'MODULE_PATHNAME', 'migrate_fingerprint'
 LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp;
 
+-- Checksums of applied revisions and drift of the managed schemas, and the
+-- log row that accepts an intentional edit or drift
+CREATE FUNCTION migrate_verify()
+RETURNS TABLE (check_name text, status text, object text, detail text)
+AS 'MODULE_PATHNAME', 'migrate_verify'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION migrate_repair(revision text, reason text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_repair'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
 -- A pg_cron job that runs CALL migrate_apply(target) on a schedule.  It
 -- skips quietly when another migration holds the lock, so overlapping runs
 -- never queue up.  Needs pg_cron in this database (its cron.database_name);
@@ -485,7 +510,9 @@ REVOKE ALL ON FUNCTION
     migrate_adopt_alembic(text),
     migrate_upgrade_sql(text, text),
     migrate_downgrade_sql(text, text),
-    migrate_show(text)
+    migrate_show(text),
+    migrate_verify(),
+    migrate_repair(text, text)
 FROM PUBLIC;
 REVOKE ALL ON PROCEDURE
     migrate_apply(text, boolean, boolean, boolean, interval, interval, interval, integer)

@@ -24,6 +24,7 @@ GRANT SELECT, INSERT ON pgmigrate.migrate_revisions TO regress_migrator;
 GRANT SELECT, INSERT, DELETE ON pgmigrate.migrate_version TO regress_migrator;
 GRANT SELECT, INSERT ON pgmigrate.migrate_log TO regress_migrator;
 GRANT SELECT, UPDATE ON pgmigrate.migrate_epoch TO regress_migrator;
+-- (without the grant on the snapshots, 1.0's set, it migrates all the same)
 GRANT USAGE ON SEQUENCE pgmigrate.migrate_revisions_seq, pgmigrate.migrate_log_seq, pgmigrate.migrate_epoch_seq, pgmigrate.migrate_run_seq TO regress_migrator;
 GRANT EXECUTE ON PROCEDURE migrate_apply(text, boolean, boolean, boolean, interval, interval, interval, integer) TO regress_migrator;
 GRANT CREATE ON SCHEMA public TO regress_migrator;
@@ -65,7 +66,17 @@ RESET ROLE;
 -- the migrator does everything, and its migrations run with its privileges
 SET ROLE regress_migrator;
 SELECT revision FROM migrate_upgrade('billing@head');
+SELECT count(*) AS fingerprints_logged FROM pgmigrate.migrate_log l
+WHERE l.fingerprint IS NOT NULL AND l.role = 'regress_migrator';
+RESET ROLE;
+SELECT count(*) AS snapshots FROM pgmigrate.migrate_schema_snapshots;
+-- with it, as README.md grants it, its runs keep the snapshot of what they left
+GRANT SELECT, INSERT ON pgmigrate.migrate_schema_snapshots TO regress_migrator;
+SET ROLE regress_migrator;
 SELECT revision FROM migrate_downgrade('cccc0004');
+RESET ROLE;
+SELECT count(*) AS snapshots FROM pgmigrate.migrate_schema_snapshots;
+SET ROLE regress_migrator;
 SELECT migrate_stamp('eeee0006');
 SELECT revision FROM migrate_show('aaaa0001');
 SELECT migrate_revision('zzzz0001', 'eeee0006', 'SELECT 1', 'SELECT 1', 'by the migrator');

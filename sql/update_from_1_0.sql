@@ -103,6 +103,9 @@ SELECT count(*) AS show_columns FROM (SELECT (migrate_show('ffff0002')).*) s,
 -- (migrate_history's default ACL stays the default: see the shape below)
 CREATE ROLE regress_update_reader;
 GRANT EXECUTE ON FUNCTION migrate_show(text), migrate_stamp(text) TO regress_update_reader;
+-- a migration role as 1.0's README granted it: it may append to the log
+CREATE ROLE regress_update_migrator;
+GRANT SELECT, INSERT ON migrate_log TO regress_update_migrator;
 
 -- what must survive, row for row
 CREATE TEMP TABLE before_revisions AS SELECT * FROM migrate_revisions;
@@ -168,6 +171,11 @@ SELECT revision, branch_labels, declared_branch_labels FROM migrate_show('ffff00
 SELECT revision, branch_labels, declared_branch_labels FROM migrate_history('ffff0001:ffff0002');
 REVOKE ALL ON FUNCTION migrate_show(text), migrate_stamp(text, boolean) FROM regress_update_reader;
 DROP ROLE regress_update_reader;
+-- a role that may append to the log may keep snapshots too; others may not
+SELECT r, has_table_privilege(r, 'pgmigrate.migrate_schema_snapshots', 'INSERT') AS insert_snapshots
+FROM unnest(ARRAY['regress_update_migrator', 'public']) AS r ORDER BY r COLLATE "C";
+REVOKE ALL ON pgmigrate.migrate_log, pgmigrate.migrate_schema_snapshots FROM regress_update_migrator;
+DROP ROLE regress_update_migrator;
 
 -- every function works on the updated data
 SELECT * FROM migrate_current();

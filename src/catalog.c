@@ -32,7 +32,9 @@
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "storage/itemptr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/regproc.h"
 #include "utils/datum.h"
@@ -53,7 +55,8 @@ static bool read_only;
 static Oid	current_ext = InvalidOid;
 static char *schema_quoted;		/* the catalog's schema, quoted */
 static char *ext_schema_quoted; /* the extension's (its SQL functions) */
-static bool log_has_fingerprint;	/* migrate_log.fingerprint: 1.1's catalog */
+static bool catalog_1_1;		/* 1.1's log columns and snapshot table are there */
+static Oid	snapshots_rel;		/* migrate_schema_snapshots, in a 1.1 catalog */
 
 /* statements prepared lazily, once per connect */
 enum
@@ -61,6 +64,7 @@ enum
 	PLAN_ADD_HEAD,
 	PLAN_REMOVE_HEAD,
 	PLAN_LOG,
+	PLAN_SNAPSHOT,
 	NUM_PLANS
 };
 static SPIPlanPtr plans[NUM_PLANS];
@@ -91,8 +95,15 @@ catalog_schema(Oid ext)
 static void
 build_plan_sql(void)
 {
-	const char *fingerprint_col = log_has_fingerprint ? ", fingerprint" : "";
-	const char *fingerprint_val = log_has_fingerprint ? ", $18" : "";
+	/*
+	 * 1.1's columns: the fingerprint, the revision's checksum as it stood
+	 * when the row was written (what migrate_verify compares with later),
+	 * and the reason of a repair.
+	 */
+	char	   *cols_1_1 = catalog_1_1 ? ", fingerprint, checksum, reason" : "";
+	char	   *vals_1_1 = catalog_1_1 ?
+		psprintf(", $18, (SELECT r.checksum FROM %s.migrate_revisions r"
+				 " WHERE r.revision OPERATOR(pg_catalog.=) $3), $19", schema_quoted) : "";
 
 	plan_sql[PLAN_ADD_HEAD] =
 		psprintf("INSERT INTO %s.migrate_version (scope, revision) VALUES ($1, $2)",
@@ -109,7 +120,11 @@ build_plan_sql(void)
 				 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8 OPERATOR(pg_catalog.-) $7, $9, $10, $11,"
 				 " CASE WHEN $12 THEN pg_catalog.pg_current_xact_id() END, $13, $14, $15, $16,"
 				 " $17::pg_catalog.jsonb%s)",
-				 schema_quoted, fingerprint_col, fingerprint_val);
+				 schema_quoted, cols_1_1, vals_1_1);
+	plan_sql[PLAN_SNAPSHOT] =
+		psprintf("INSERT INTO %s.migrate_schema_snapshots (fingerprint, objects)"
+				 " VALUES ($1, $2::pg_catalog.jsonb) ON CONFLICT (fingerprint) DO NOTHING",
+				 schema_quoted);
 }
 
 static void
@@ -132,10 +147,11 @@ connect_ext(bool ro, int options)
 	current_ext = ext;
 	schema_quoted = pstrdup(quote_identifier(nsp));
 	ext_schema_quoted = pstrdup(quote_identifier(ext_nsp));
-	/* a 1.0 catalog, not yet updated, has no fingerprint column */
+	/* a 1.0 catalog, not yet updated, has none of 1.1's log columns */
 	log_rel = get_relname_relid("migrate_log", nsp_oid);
-	log_has_fingerprint = OidIsValid(log_rel) &&
+	catalog_1_1 = OidIsValid(log_rel) &&
 		get_attnum(log_rel, "fingerprint") != InvalidAttrNumber;
+	snapshots_rel = get_relname_relid("migrate_schema_snapshots", nsp_oid);
 	memset(plans, 0, sizeof(plans));
 	build_plan_sql();
 }
@@ -476,11 +492,11 @@ pgm_catalog_write_heads(PgmGraph *g, const PgmHeadChange *ch, const char *scope)
 void
 pgm_catalog_log(const PgmLogRow *row)
 {
-	Oid			types[18] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TIMESTAMPTZOID,
+	Oid			types[19] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TIMESTAMPTZOID,
 		TIMESTAMPTZOID, NAMEOID, NAMEOID, INT4OID, BOOLOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID,
-	TEXTOID};
-	Datum		values[18];
-	char		nulls[19] = "                  ";
+	TEXTOID, TEXTOID};
+	Datum		values[19];
+	char		nulls[20] = "                   ";
 
 #define TEXT_OR_NULL(i, v) \
 	do { if (v) values[i] = CStringGetTextDatum(v); else nulls[i] = 'n'; } while (0)
@@ -504,8 +520,32 @@ pgm_catalog_log(const PgmLogRow *row)
 		nulls[15] = 'n';
 	TEXT_OR_NULL(16, row->blockers);
 	TEXT_OR_NULL(17, row->fingerprint);
+	TEXT_OR_NULL(18, row->reason);
 #undef TEXT_OR_NULL
 
-	run_plan(PLAN_LOG, log_has_fingerprint ? 18 : 17, types, values, nulls, SPI_OK_INSERT);
+	run_plan(PLAN_LOG, catalog_1_1 ? 19 : 17, types, values, nulls, SPI_OK_INSERT);
+}
+
+/*
+ * Keep the per-object digests of a schema state under its fingerprint
+ * (migrate_verify names what drifted from them); a state seen before is
+ * kept once.  Nothing to do in a 1.0 catalog, nor for a role that may not
+ * insert there: a migration role granted what 1.0 documented goes on
+ * migrating, and drift is then reported without the objects' names.
+ * Returns whether the snapshot is kept.
+ */
+bool
+pgm_catalog_save_snapshot(const char *fingerprint, const char *objects_json)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+
+	if (!catalog_1_1 || !OidIsValid(snapshots_rel) ||
+		pg_class_aclcheck(snapshots_rel, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
+		return false;
+	values[0] = CStringGetTextDatum(fingerprint);
+	values[1] = CStringGetTextDatum(objects_json);
+	run_plan(PLAN_SNAPSHOT, 2, types, values, NULL, SPI_OK_INSERT);
+	return true;
 }
 

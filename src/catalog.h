@@ -37,6 +37,7 @@ typedef struct PgmLogRow
 	int			position;		/* 0: none */
 	const char *blockers;		/* JSON array text, or NULL */
 	const char *fingerprint;	/* the schema's after a successful step, or NULL */
+	const char *reason;			/* why, for a repair row */
 } PgmLogRow;
 
 /* What the apply engine needs to run one step */
@@ -94,6 +95,7 @@ extern void pgm_catalog_add_head(const char *scope, const char *id);
 extern void pgm_catalog_remove_head(const char *scope, const char *id);
 extern void pgm_catalog_write_heads(PgmGraph *g, const PgmHeadChange *ch, const char *scope);
 extern void pgm_catalog_log(const PgmLogRow *row);
+extern bool pgm_catalog_save_snapshot(const char *fingerprint, const char *objects_json);
 
 /* catalog_graph.c */
 extern PgmGraph *pgm_catalog_load_graph(void);

@@ -59,6 +59,6 @@ migrate_fingerprint(PG_FUNCTION_ARGS)
 	Oid		   *schemas = schemas_arg(fcinfo, 0, &nschemas);
 	char		fp[PGM_FINGERPRINT_LEN];
 
-	pgm_schema_fingerprint(schemas, nschemas, fp);
+	pgm_schema_fingerprint(schemas, nschemas, fp, NULL);
 	PG_RETURN_TEXT_P(cstring_to_text(fp));
 }

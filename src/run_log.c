@@ -107,6 +107,7 @@ serialize(const PgmLogRow *row, Size *len)
 	pgm_codec_put_int(&buf, row->position);
 	pgm_codec_put(&buf, row->blockers);
 	pgm_codec_put(&buf, row->fingerprint);
+	pgm_codec_put(&buf, row->reason);
 	*len = buf.len;
 	return buf.data;
 }
@@ -135,6 +136,7 @@ deserialize(const char *buf, PgmLogRow *row)
 	row->position = (int) pgm_codec_get_int(&p);
 	row->blockers = pgm_codec_get(&p);
 	row->fingerprint = pgm_codec_get(&p);
+	row->reason = pgm_codec_get(&p);
 }
 
 /*

@@ -52,6 +52,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
@@ -595,14 +596,45 @@ pgm_schema_model_read(const Oid *schemas, int nschemas)
 	return m;
 }
 
+/* A definition's digest in a snapshot: 16 hex digits of its SHA-256 */
+#define DIGEST_HEX 16
+
+static void
+append_digest(StringInfo digests, const char *kind, int kindlen, const char *identity,
+			  int identlen, const char *def, int deflen)
+{
+	PgmSha256	ctx;
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char		hex[DIGEST_HEX + 1];
+	char	   *key = palloc(kindlen + identlen + 2);
+
+	memcpy(key, kind, kindlen);
+	key[kindlen] = ' ';
+	memcpy(key + kindlen + 1, identity, identlen);
+	key[kindlen + identlen + 1] = '\0';
+
+	pgm_sha256_init(&ctx);
+	pgm_sha256_update(&ctx, (const uint8 *) def, deflen);
+	pgm_sha256_final(&ctx, digest);
+	hex_encode((const char *) digest, DIGEST_HEX / 2, hex);
+	hex[DIGEST_HEX] = '\0';
+
+	appendStringInfoChar(digests, digests->len > 1 ? ',' : ' ');
+	escape_json(digests, key);
+	appendStringInfo(digests, ": \"%s\"", hex);
+	pfree(key);
+}
+
 /*
  * The fingerprint of the given schemas: SHA-256, in hex, of every object's
  * kind, identity and definition, each ended by a NUL byte (none of them
  * can hold one), in the model's order.  Written to out
- * (PGM_FINGERPRINT_LEN bytes).
+ * (PGM_FINGERPRINT_LEN bytes).  With 'digests', also a snapshot of the
+ * state: a JSON object from "kind identity" to a digest of the
+ * definition, from which migrate_verify can name what changed.
  */
 void
-pgm_schema_fingerprint(const Oid *schemas, int nschemas, char *out)
+pgm_schema_fingerprint(const Oid *schemas, int nschemas, char *out, StringInfo digests)
 {
 	PgmSha256	ctx;
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
@@ -613,24 +645,35 @@ pgm_schema_fingerprint(const Oid *schemas, int nschemas, char *out)
 	run_model_statement(schemas, nschemas);
 	AtEOXact_GUC(true, nest);
 
+	if (digests)
+	{
+		resetStringInfo(digests);
+		appendStringInfoChar(digests, '{');
+	}
 	pgm_sha256_init(&ctx);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		for (int c = 1; c <= 3; c++)
+		const char *field[3];
+		int			len[3];
+
+		for (int c = 0; c < 3; c++)
 		{
 			bool		isnull;
-			Datum		v = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c, &isnull);
+			Datum		v = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1, &isnull);
+			text	   *t = isnull ? NULL : DatumGetTextPP(v);
 
-			if (!isnull)
-			{
-				text	   *t = DatumGetTextPP(v);
-
-				pgm_sha256_update(&ctx, (const uint8 *) VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-			}
+			field[c] = t ? VARDATA_ANY(t) : "";
+			len[c] = t ? VARSIZE_ANY_EXHDR(t) : 0;
+			pgm_sha256_update(&ctx, (const uint8 *) field[c], len[c]);
 			pgm_sha256_update(&ctx, (const uint8 *) "", 1);
 		}
+		/* the buffer grows in its own (the caller's) context: repalloc keeps it */
+		if (digests)
+			append_digest(digests, field[0], len[0], field[1], len[1], field[2], len[2]);
 	}
 	pgm_sha256_final(&ctx, digest);
+	if (digests)
+		appendStringInfoString(digests, digests->len > 1 ? " }" : "}");
 	SPI_finish();
 
 	hex_encode((const char *) digest, PG_SHA256_DIGEST_LENGTH, out);

@@ -11,6 +11,8 @@
 
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
+
 /* One object: what it is, which one, and its canonical definition */
 typedef struct PgmSchemaObject
 {
@@ -31,6 +33,7 @@ typedef struct PgmSchemaModel
 
 extern Oid *pgm_schema_oids(char **names, int nnames, int *n);
 extern PgmSchemaModel pgm_schema_model_read(const Oid *schemas, int nschemas);
-extern void pgm_schema_fingerprint(const Oid *schemas, int nschemas, char *out);
+extern void pgm_schema_fingerprint(const Oid *schemas, int nschemas, char *out,
+								   StringInfo digests);
 
 #endif							/* PGM_SCHEMA_MODEL_H */

@@ -188,8 +188,12 @@ step_fingerprint(void)
 	int			nschemas;
 	Oid		   *schemas = pgm_schema_oids(NULL, 0, &nschemas);
 	char	   *fp = palloc(PGM_FINGERPRINT_LEN);
+	StringInfoData digests;
 
-	pgm_schema_fingerprint(schemas, nschemas, fp);
+	initStringInfo(&digests);
+	pgm_schema_fingerprint(schemas, nschemas, fp, &digests);
+	pgm_catalog_save_snapshot(fp, digests.data);
+	pfree(digests.data);
 	pfree(schemas);
 	return fp;
 }
