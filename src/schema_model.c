@@ -71,7 +71,8 @@ static const char *const model_with =
 "  FROM pg_catalog.pg_namespace n WHERE n.oid OPERATOR(pg_catalog.=) ANY ($1)"
 "), members AS ("
 "  SELECT d.classid, d.objid FROM pg_catalog.pg_depend d"
-"  WHERE d.deptype OPERATOR(pg_catalog.=) 'e'"
+"  WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass"
+"    AND d.deptype OPERATOR(pg_catalog.=) 'e'"
 "), rel AS ("
 "  SELECT c.oid, c.relkind, c.relowner, c.relacl, c.reloptions, c.relpersistence,"
 "         c.relispartition, c.relpartbound, c.relrowsecurity, c.relforcerowsecurity,"
@@ -533,6 +534,8 @@ pin_output_settings(void)
 	return nest;
 }
 
+static SPIPlanPtr model_plan = NULL;
+
 /* Run the model's statement; the rows are in SPI_tuptable, sorted */
 static void
 run_model_statement(const Oid *schemas, int nschemas)
@@ -545,8 +548,29 @@ run_model_statement(const Oid *schemas, int nschemas)
 	for (int i = 0; i < nschemas; i++)
 		elems[i] = ObjectIdGetDatum(schemas[i]);
 	arg = PointerGetDatum(construct_array(elems, nschemas, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
-	/* not read-only: a fresh snapshot, which sees what the running step did */
-	rc = SPI_execute_with_args(model_statement(), 1, &argtype, &arg, NULL, false, 0);
+	/*
+	 * Prepared once per backend (parsed and analysed once).  Not
+	 * read-only: a fresh snapshot, which sees what the running step did.
+	 */
+	if (model_plan == NULL)
+	{
+		/*
+		 * Planned anew at every call, with the statistics of the moment: a
+		 * generic plan made when the schema was small goes on nesting
+		 * loops at 10,000 tables (4.7 s instead of 0.8 s).  Only the parse
+		 * analysis is saved.
+		 */
+		SPIPlanPtr	plan = SPI_prepare_cursor(model_statement(), 1, &argtype,
+											  CURSOR_OPT_CUSTOM_PLAN);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for the schema model: %s",
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed for the schema model");
+		model_plan = plan;
+	}
+	rc = SPI_execute_plan(model_plan, &arg, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed reading the schema model: %s",
 			 SPI_result_code_string(rc));
