@@ -345,3 +345,12 @@ AS 'MODULE_PATHNAME', 'migrate_repair'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION @extschema@.migrate_verify(), @extschema@.migrate_repair(text, text) FROM PUBLIC;
+
+-- The stairway test: each pending step upgraded, downgraded and upgraded
+-- again in a subtransaction that is always rolled back.  Runs migration
+-- SQL, so no SET search_path: the caller's applies, as in migrate_upgrade.
+CREATE FUNCTION @extschema@.migrate_check(target text DEFAULT 'head')
+RETURNS TABLE (step integer, revision text, phase text, status text, object text, detail text)
+AS 'MODULE_PATHNAME', 'migrate_check'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION @extschema@.migrate_check(text) FROM PUBLIC;

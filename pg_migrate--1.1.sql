@@ -431,6 +431,14 @@ AS 'MODULE_PATHNAME', 'migrate_repair'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 
+-- The stairway test: each pending step upgraded, downgraded and upgraded
+-- again in a subtransaction that is always rolled back.  Runs migration
+-- SQL, so no SET search_path: the caller's applies, as in migrate_upgrade.
+CREATE FUNCTION migrate_check(target text DEFAULT 'head')
+RETURNS TABLE (step integer, revision text, phase text, status text, object text, detail text)
+AS 'MODULE_PATHNAME', 'migrate_check'
+LANGUAGE C VOLATILE;
+
 -- A pg_cron job that runs CALL migrate_apply(target) on a schedule.  It
 -- skips quietly when another migration holds the lock, so overlapping runs
 -- never queue up.  Needs pg_cron in this database (its cron.database_name);
@@ -512,7 +520,8 @@ REVOKE ALL ON FUNCTION
     migrate_downgrade_sql(text, text),
     migrate_show(text),
     migrate_verify(),
-    migrate_repair(text, text)
+    migrate_repair(text, text),
+    migrate_check(text)
 FROM PUBLIC;
 REVOKE ALL ON PROCEDURE
     migrate_apply(text, boolean, boolean, boolean, interval, interval, interval, integer)

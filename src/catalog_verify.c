@@ -152,35 +152,3 @@ pgm_catalog_last_fingerprint(PgmFingerprintRecord *rec)
 	rec->snapshot = SPI_getvalue(t, d, 6);
 	return true;
 }
-
-/* The objects added, removed or changed between two snapshots */
-void
-pgm_catalog_snapshot_diff(const char *live, const char *recorded, const PgmFingerprintRecord *rec,
-						  PgmFindings *f)
-{
-	Oid			types[2] = {TEXTOID, TEXTOID};
-	Datum		values[2];
-	char	   *since = psprintf("%s of %s (migrate_log id " INT64_FORMAT ")",
-								 rec->direction, rec->revision, rec->log_id);
-
-	values[0] = CStringGetTextDatum(live);
-	values[1] = CStringGetTextDatum(recorded);
-	exec("SELECT COALESCE(l.key, r.key),"
-		 " CASE WHEN r.key IS NULL THEN 'added' WHEN l.key IS NULL THEN 'removed' ELSE 'changed' END"
-		 " FROM pg_catalog.jsonb_each_text($1::pg_catalog.jsonb) l"
-		 " FULL JOIN pg_catalog.jsonb_each_text($2::pg_catalog.jsonb) r ON l.key OPERATOR(pg_catalog.=) r.key"
-		 " WHERE l.value IS DISTINCT FROM r.value"
-		 " ORDER BY COALESCE(l.key, r.key) COLLATE \"C\"",
-		 2, types, values);
-	for (uint64 k = 0; k < SPI_processed; k++)
-	{
-		HeapTuple	t = SPI_tuptable->vals[k];
-		TupleDesc	d = SPI_tuptable->tupdesc;
-		char	   *status = SPI_getvalue(t, d, 2);
-
-		pgm_findings_add(f, "drift", status, SPI_getvalue(t, d, 1),
-						 psprintf("%s outside migrations since the %s.",
-								  strcmp(status, "added") == 0 ? "Added" :
-								  strcmp(status, "removed") == 0 ? "Removed" : "Changed", since));
-	}
-}

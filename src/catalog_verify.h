@@ -44,7 +44,5 @@ extern void pgm_findings_add(PgmFindings *f, const char *check, const char *stat
 							 const char *object, const char *detail);
 extern void pgm_catalog_verify_checksums(PgmGraph *g, PgmState *st, PgmFindings *f);
 extern bool pgm_catalog_last_fingerprint(PgmFingerprintRecord *rec);
-extern void pgm_catalog_snapshot_diff(const char *live, const char *recorded,
-									  const PgmFingerprintRecord *rec, PgmFindings *f);
 
 #endif							/* PGM_CATALOG_VERIFY_H */

@@ -73,11 +73,19 @@ verify_drift(PgmFindings *f)
 								  rec.direction, rec.revision, rec.log_id));
 	else
 	{
-		int			before = f->n;
+		int			n;
+		PgmDigestChange *ch = pgm_schema_digest_diff(digests.data, rec.snapshot, &n);
+		char	   *since = psprintf("the %s of %s (migrate_log id " INT64_FORMAT ")",
+									 rec.direction, rec.revision, rec.log_id);
 
-		pgm_catalog_snapshot_diff(digests.data, rec.snapshot, &rec, f);
+		for (int k = 0; k < n; k++)
+			pgm_findings_add(f, "drift", ch[k].change, ch[k].object,
+							 psprintf("%s outside migrations since %s.",
+									  strcmp(ch[k].change, "added") == 0 ? "Added" :
+									  strcmp(ch[k].change, "removed") == 0 ? "Removed" : "Changed",
+									  since));
 		/* equal digests, other fingerprint: the managed set itself changed */
-		if (f->n == before)
+		if (n == 0)
 			pgm_findings_add(f, "drift", "changed", NULL,
 							 "The fingerprint differs but no object does: pg_migrate.managed_schemas names other schemas than when it was recorded.");
 	}

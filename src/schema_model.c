@@ -703,3 +703,47 @@ pgm_schema_fingerprint(const Oid *schemas, int nschemas, char *out, StringInfo d
 	hex_encode((const char *) digest, PG_SHA256_DIGEST_LENGTH, out);
 	out[PGM_FINGERPRINT_LEN - 1] = '\0';
 }
+
+/*
+ * How two snapshots (pgm_schema_fingerprint's digests) differ: the objects
+ * of 'now' that 'then' lacks ("added"), those of 'then' that 'now' lacks
+ * ("removed"), and those in both with another definition ("changed"),
+ * sorted by object.
+ */
+PgmDigestChange *
+pgm_schema_digest_diff(const char *now, const char *then, int *n)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	PgmDigestChange *out;
+	int			rc;
+
+	values[0] = CStringGetTextDatum(now);
+	values[1] = CStringGetTextDatum(then);
+	SPI_connect();
+	rc = SPI_execute_with_args("SELECT COALESCE(l.key, r.key),"
+							   " CASE WHEN r.key IS NULL THEN 'added' WHEN l.key IS NULL THEN 'removed'"
+							   "      ELSE 'changed' END"
+							   " FROM pg_catalog.jsonb_each_text($1::pg_catalog.jsonb) l"
+							   " FULL JOIN pg_catalog.jsonb_each_text($2::pg_catalog.jsonb) r"
+							   "      ON l.key OPERATOR(pg_catalog.=) r.key"
+							   " WHERE l.value IS DISTINCT FROM r.value"
+							   " ORDER BY COALESCE(l.key, r.key) COLLATE \"C\"",
+							   2, types, values, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed comparing snapshots: %s", SPI_result_code_string(rc));
+	*n = (int) SPI_processed;
+	out = MemoryContextAlloc(caller, sizeof(PgmDigestChange) * Max(*n, 1));
+	for (int k = 0; k < *n; k++)
+	{
+		char	   *object = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 1);
+		char	   *change = SPI_getvalue(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 2);
+
+		out[k].object = MemoryContextStrdup(caller, object);
+		out[k].change = strcmp(change, "added") == 0 ? "added" :
+			strcmp(change, "removed") == 0 ? "removed" : "changed";
+	}
+	SPI_finish();
+	return out;
+}

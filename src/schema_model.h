@@ -28,6 +28,13 @@ typedef struct PgmSchemaModel
 	PgmSchemaObject *objects;
 } PgmSchemaModel;
 
+/* An object that differs between two snapshots */
+typedef struct PgmDigestChange
+{
+	char	   *object;			/* "kind identity" */
+	const char *change;			/* "added", "removed" or "changed" */
+} PgmDigestChange;
+
 /* Length of a fingerprint: SHA-256 in hex, and its NUL */
 #define PGM_FINGERPRINT_LEN 65
 
@@ -35,5 +42,7 @@ extern Oid *pgm_schema_oids(char **names, int nnames, int *n);
 extern PgmSchemaModel pgm_schema_model_read(const Oid *schemas, int nschemas);
 extern void pgm_schema_fingerprint(const Oid *schemas, int nschemas, char *out,
 								   StringInfo digests);
+
+extern PgmDigestChange *pgm_schema_digest_diff(const char *now, const char *then, int *n);
 
 #endif							/* PGM_SCHEMA_MODEL_H */

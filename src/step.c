@@ -268,6 +268,43 @@ run_migration_sql(const char *sql, StepErrorContext *ctx)
 }
 
 /*
+ * A step's SQL for a trial that is rolled back as a whole (migrate_check):
+ * in a subtransaction of its own, with the step's timeouts (the
+ * revision's, else the settings'), its error context, and the backend
+ * marked as applying; no log row, no version state.  On success the
+ * subtransaction's work is kept (released into the trial's); on error it
+ * is rolled back and the error returned, in the caller's memory context.
+ */
+ErrorData *
+pgm_step_trial(const char *revision, bool upgrade, PgmStepInfo *info)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+	StepErrorContext ctx = {revision, upgrade, 0, {0}};
+	int			stmt_ms = effective(info->statement_timeout_ms, -1, pgm_statement_timeout);
+	int			lock_ms = effective(info->lock_timeout_ms, -1, pgm_lock_timeout);
+	TimestampTz outer_timer;
+
+	pgm_subxact_begin(oldcxt);
+	outer_timer = statement_timer_start(stmt_ms);
+	PG_TRY();
+	{
+		set_lock_timeout(lock_ms);
+		run_migration_sql(info->sql, &ctx);
+		pgm_statement_timer_end(stmt_ms, outer_timer);
+		pgm_subxact_release(oldcxt, oldowner);
+	}
+	PG_CATCH();
+	{
+		pgm_statement_timer_end(stmt_ms, outer_timer);
+		edata = pgm_subxact_abort(oldcxt, oldowner);
+	}
+	PG_END_TRY();
+	return edata;
+}
+
+/*
  * One attempt of a transactional step, in a subtransaction.  Returns NULL on
  * success, or the error; *in_sql says whether the migration's own SQL
  * raised it (only then is a retry safe: nothing else was touched).
