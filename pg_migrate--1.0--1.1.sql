@@ -354,3 +354,14 @@ RETURNS TABLE (step integer, revision text, phase text, status text, object text
 AS 'MODULE_PATHNAME', 'migrate_check'
 LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION @extschema@.migrate_check(text) FROM PUBLIC;
+
+-- The pending plan run statement by statement on the real database and
+-- rolled back: locks, rewrites, full scans, blocked sessions, hazards.
+-- Runs migration SQL, so no SET search_path, as in migrate_upgrade.
+CREATE FUNCTION @extschema@.migrate_rehearse(target text DEFAULT 'head')
+RETURNS TABLE (step integer, revision text, statement integer, sql text, rehearsable boolean,
+               duration interval, locks jsonb, rewrote text[], full_scans jsonb, blocked jsonb,
+               rows bigint, sqlstate text, error text, hazards text[], suggestions text[])
+AS 'MODULE_PATHNAME', 'migrate_rehearse'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION @extschema@.migrate_rehearse(text) FROM PUBLIC;

@@ -439,6 +439,16 @@ RETURNS TABLE (step integer, revision text, phase text, status text, object text
 AS 'MODULE_PATHNAME', 'migrate_check'
 LANGUAGE C VOLATILE;
 
+-- The pending plan run statement by statement on the real database and
+-- rolled back: locks, rewrites, full scans, blocked sessions, hazards.
+-- Runs migration SQL, so no SET search_path, as in migrate_upgrade.
+CREATE FUNCTION migrate_rehearse(target text DEFAULT 'head')
+RETURNS TABLE (step integer, revision text, statement integer, sql text, rehearsable boolean,
+               duration interval, locks jsonb, rewrote text[], full_scans jsonb, blocked jsonb,
+               rows bigint, sqlstate text, error text, hazards text[], suggestions text[])
+AS 'MODULE_PATHNAME', 'migrate_rehearse'
+LANGUAGE C VOLATILE;
+
 -- A pg_cron job that runs CALL migrate_apply(target) on a schedule.  It
 -- skips quietly when another migration holds the lock, so overlapping runs
 -- never queue up.  Needs pg_cron in this database (its cron.database_name);
@@ -521,7 +531,8 @@ REVOKE ALL ON FUNCTION
     migrate_show(text),
     migrate_verify(),
     migrate_repair(text, text),
-    migrate_check(text)
+    migrate_check(text),
+    migrate_rehearse(text)
 FROM PUBLIC;
 REVOKE ALL ON PROCEDURE
     migrate_apply(text, boolean, boolean, boolean, interval, interval, interval, integer)

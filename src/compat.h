@@ -144,4 +144,11 @@ typedef pg_sha256_ctx PgmSha256;
 #define pgm_sha256_final(ctx, digest) pg_sha256_final((ctx), (digest))
 #endif
 
+/* raw_parser() took a parse mode from 14 on */
+#if PG_VERSION_NUM >= 140000
+#define pgm_raw_parser(str) raw_parser((str), RAW_PARSE_DEFAULT)
+#else
+#define pgm_raw_parser(str) raw_parser(str)
+#endif
+
 #endif							/* PGM_COMPAT_H */

@@ -34,8 +34,12 @@
  *	  offline.c			a plan rendered as a psql script
  *	  step.c			one step's attempts: timeouts, subtransaction, retries
  *	  fn_schema.c		migrate_schema_objects, migrate_fingerprint
+ *	  catalog_verify.c	what migrate_verify reads: checksums applied with, last fingerprint
+ *	  hazards.c		the hazards of a rehearsed statement, from what it did
  *  4 run.c				running a plan: the four execution modes (its header)
  *	  entry.c			the prologue of every SQL-callable function
+ *	  stairway.c		migrate_check's engine: up, down, up, rolled back
+ *	  rehearse.c		migrate_rehearse's engine: statement by statement, rolled back
  *  5 fn_graph_check.c	the deferred trigger that checks a graph registered
  *						in any order, once it is complete
  *	  fn_migrate.c		migrate_upgrade, downgrade, stamp, adopt, offline SQL
@@ -43,6 +47,9 @@
  *	  fn_inspect.c		migrate_current, heads, bases, branches, history,
  *						resolve, show
  *	  fn_graph.c		migrate_graph: the graph as Graphviz DOT or Mermaid
+ *	  fn_verify.c		migrate_verify, migrate_repair
+ *	  fn_check.c		migrate_check
+ *	  fn_rehearse.c		migrate_rehearse
  *  6 fn_register.c		migrate_revision, migrate_new, migrate_merge
  *
  *-------------------------------------------------------------------------

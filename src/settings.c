@@ -28,6 +28,10 @@ int			pgm_retry_backoff = 1000;
 char	   *pgm_alembic_version_table = NULL;
 char	   *pgm_managed_schemas = NULL;
 int			pgm_log_fingerprint = PGM_FINGERPRINT_LAST;
+int			pgm_rehearse_lock_timeout = 1000;
+int			pgm_rehearse_statement_timeout = 10000;
+int			pgm_hazard_min_table_size = 10 * 1024;	/* kB */
+int			pgm_hazard_min_lock_duration = 100;
 
 static const struct config_enum_entry log_fingerprint_options[] = {
 	{"last", PGM_FINGERPRINT_LAST, false},
@@ -96,5 +100,25 @@ pgm_define_settings(void)
 							 "last: the last step of each call; step: every step; off: none.",
 							 &pgm_log_fingerprint, PGM_FINGERPRINT_LAST, log_fingerprint_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_migrate.rehearse_lock_timeout",
+							"lock_timeout of every statement migrate_rehearse runs on the real database.",
+							"Low, so that a rehearsal never queues long behind the application's locks. 0: the session's.",
+							&pgm_rehearse_lock_timeout, 1000, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_migrate.rehearse_statement_timeout",
+							"statement_timeout of every statement migrate_rehearse runs.",
+							"A statement that runs longer is reported as timed out. 0: the session's.",
+							&pgm_rehearse_statement_timeout, 10000, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_migrate.hazard_min_table_size",
+							"Tables smaller than this raise no hazard in a rehearsal.",
+							"Locking, rewriting or scanning a small table is quick enough not to matter.",
+							&pgm_hazard_min_table_size, 10 * 1024, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_migrate.hazard_min_lock_duration",
+							"A lock that blocks writes is a hazard when the statement holding it runs at least this long.",
+							NULL,
+							&pgm_hazard_min_lock_duration, 100, 0, INT_MAX,
+							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pg_migrate");
 }

@@ -23,6 +23,10 @@ typedef enum PgmLogFingerprint
 } PgmLogFingerprint;
 
 extern int	pgm_log_fingerprint;
+extern int	pgm_rehearse_lock_timeout;	/* ms, each rehearsed statement; 0: the session's */
+extern int	pgm_rehearse_statement_timeout;	/* ms */
+extern int	pgm_hazard_min_table_size;	/* kB: smaller tables raise no hazard */
+extern int	pgm_hazard_min_lock_duration;	/* ms */
 extern char *pgm_managed_schemas;	/* comma-separated schema names, or "": every user schema */
 
 extern void pgm_define_settings(void);

@@ -227,9 +227,10 @@ record_success(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run, Pg
  * Run a step's SQL through SPI with the step's error context, marking the
  * backend as applying (pg_migrate refuses to be called from it meanwhile).
  */
-static void
+static uint64
 run_migration_sql(const char *sql, StepErrorContext *ctx)
 {
+	uint64		processed;
 	ErrorContextCallback errcb;
 	MemoryContext cxt = CurrentMemoryContext;
 	int			rc;
@@ -264,7 +265,35 @@ run_migration_sql(const char *sql, StepErrorContext *ctx)
 		elog(ERROR, "SPI_execute failed for revision \"%s\": %s", ctx->revision,
 			 SPI_result_code_string(rc));
 	error_context_stack = errcb.previous;
+	processed = SPI_processed;
 	SPI_freetuptable(SPI_tuptable);
+	return processed;
+}
+
+/*
+ * One statement of a revision's upgrade SQL for a rehearsal
+ * (rehearse.c), run as a step's SQL runs (error context, the backend marked
+ * as applying) under a statement timeout of stmt_ms (0: none).  The
+ * caller holds the subtransaction and catches the error.  Returns the rows
+ * it processed.
+ */
+uint64
+pgm_step_exec_statement(const char *revision, const char *sql, int stmt_ms)
+{
+	StepErrorContext ctx = {revision, true, 0, {0}};
+	TimestampTz outer_timer = statement_timer_start(stmt_ms);
+	volatile uint64 processed = 0;
+
+	PG_TRY();
+	{
+		processed = run_migration_sql(sql, &ctx);
+	}
+	PG_FINALLY();
+	{
+		pgm_statement_timer_end(stmt_ms, outer_timer);
+	}
+	PG_END_TRY();
+	return processed;
 }
 
 /*
