@@ -151,4 +151,16 @@ typedef pg_sha256_ctx PgmSha256;
 #define pgm_raw_parser(str) raw_parser(str)
 #endif
 
+/*
+ * Forget the transaction's snapshot of the other backends' activity
+ * (pg_stat_activity), so that the next read sees them as they are now.
+ */
+#if PG_VERSION_NUM >= 150000
+#include "utils/backend_status.h"
+#define pgm_forget_activity_snapshot() pgstat_clear_backend_activity_snapshot()
+#else
+#include "pgstat.h"
+#define pgm_forget_activity_snapshot() pgstat_clear_snapshot()
+#endif
+
 #endif							/* PGM_COMPAT_H */

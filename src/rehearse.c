@@ -343,14 +343,17 @@ static char *
 blocked_sessions(void)
 {
 	char	   *json = NULL;
-	int			rc = SPI_execute("SELECT pg_catalog.json_agg(pg_catalog.json_build_object("
+	int			rc;
+
+	/* pg_stat_activity is read once per transaction unless told otherwise */
+	pgm_forget_activity_snapshot();
+	rc = SPI_execute("SELECT pg_catalog.json_agg(pg_catalog.json_build_object("
 								 "  'pid', a.pid, 'application_name', a.application_name,"
 								 "  'wait_event_type', a.wait_event_type, 'query', a.query) ORDER BY a.pid)"
 								 " FROM pg_catalog.pg_stat_activity a"
 								 " WHERE pg_catalog.pg_backend_pid() OPERATOR(pg_catalog.=)"
 								 "       ANY (pg_catalog.pg_blocking_pids(a.pid))",
 								 true, 0);
-
 	if (rc == SPI_OK_SELECT && SPI_processed == 1)
 		json = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	SPI_freetuptable(SPI_tuptable);
