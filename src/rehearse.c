@@ -454,7 +454,9 @@ observe(PgmStmtFacts *s, HTAB *rels, const HeldLocks *before, const HeldLocks *s
 		}
 		if (held >= ShareLock)
 		{
-			strong = true;
+			/* no other session can see, let alone wait for, a table made here */
+			if (!f.created)
+				strong = true;
 			f.mode = held;
 			s->holds[s->nholds++] = f;
 		}
