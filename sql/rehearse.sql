@@ -72,6 +72,16 @@ SELECT migrate_revision('e5e5e5e5e5e5', 'e4e4e4e4e4e4', $$
 $$, NULL);
 SELECT step, stmt, sql, scans, hazards FROM report() WHERE step >= 3;
 
+-- scans of earlier transactions that the backend has not reported yet are not this statement's
+CREATE TABLE app.big2 (id int PRIMARY KEY, v varchar(10));
+INSERT INTO app.big2 SELECT g, 'v' FROM generate_series(1, 5000) g;
+ANALYZE app.big2;
+SELECT count(*) FROM app.big2;
+SELECT migrate_revision('e5f5e5f5e5f5', 'e5e5e5e5e5e5', 'ALTER TABLE app.big2 ALTER COLUMN v TYPE text', NULL);
+SELECT step, stmt, scans, hazards FROM report() WHERE step = 6;
+DELETE FROM pgmigrate.migrate_revisions WHERE revision = 'e5f5e5f5e5f5';
+DROP TABLE app.big2;
+
 -- a lock that blocks writes, held while a statement runs long
 SET pg_migrate.hazard_min_lock_duration = '200ms';
 SELECT migrate_revision('e6e6e6e6e6e6', 'e5e5e5e5e5e5', $$

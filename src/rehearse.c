@@ -12,8 +12,9 @@
  *	  whose relfilenode changed (the map of every relation's relfilenode is
  *	  read once, at the start);
  *  - the relations it read in full under a lock that blocks writes: the
- *	  growth of pg_stat_xact_user_tables' seq_scan while it ran (counted
- *	  from the start of the transaction for a relation first seen);
+ *	  growth of pg_stat_xact_user_tables' seq_scan while it ran (the
+ *	  counters are read for every relation at the start: they also hold
+ *	  what earlier transactions of this backend have not reported yet);
  *  - the sessions waiting for a lock this backend holds, when it holds one
  *	  that blocks writes (pg_blocking_pids);
  *  - its duration, the rows it processed, its error.
@@ -118,8 +119,13 @@ read_relfilenodes(void)
 
 		st->relfilenode = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[k], SPI_tuptable->tupdesc, 2, &isnull));
 		st->existed = true;
-		st->numscans = 0;
-		st->tuples = 0;
+
+		/*
+		 * The scan counters as they stand: they hold what this backend has
+		 * not reported yet, which can include transactions before this one
+		 */
+		st->numscans = DatumGetInt64(DirectFunctionCall1(pg_stat_get_xact_numscans, ObjectIdGetDatum(relid)));
+		st->tuples = DatumGetInt64(DirectFunctionCall1(pg_stat_get_xact_tuples_returned, ObjectIdGetDatum(relid)));
 	}
 	SPI_freetuptable(SPI_tuptable);
 	return h;
@@ -314,11 +320,13 @@ shape_of(Node *stmt)
 
 					if (con->contype == CONSTR_NOTNULL || con->contype == CONSTR_PRIMARY)
 						not_null = true;
+					if (con->contype == CONSTR_DEFAULT)
+						sh.add_column_default = true;
 					if (con->contype == CONSTR_DEFAULT || con->contype == CONSTR_IDENTITY ||
 						con->contype == CONSTR_GENERATED)
 						has_default = true;
 				}
-				if (has_default)
+				if (def->raw_default != NULL)
 					sh.add_column_default = true;
 				if (not_null && !has_default)
 					sh.add_column_not_null_no_default = true;

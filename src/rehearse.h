@@ -32,7 +32,7 @@ typedef struct PgmRelFact
 typedef struct PgmStmtShape
 {
 	bool		create_index;	/* CREATE INDEX without CONCURRENTLY */
-	bool		add_column_default; /* ALTER TABLE ... ADD COLUMN ... DEFAULT */
+	bool		add_column_default; /* ALTER TABLE ... ADD COLUMN ... DEFAULT expr */
 	bool		add_column_not_null_no_default;
 	bool		add_enum_value; /* ALTER TYPE ... ADD VALUE */
 	char	   *views_on_dropped_column;	/* views using a column it drops, or NULL */

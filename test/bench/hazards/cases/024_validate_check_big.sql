@@ -1,0 +1,10 @@
+-- expect: safe
+-- twin: 022_check_big
+-- why: VALIDATE CONSTRAINT scans under SHARE UPDATE EXCLUSIVE, which lets writes go on
+-- setup
+CREATE TABLE hz.big (id int PRIMARY KEY, n int NOT NULL, v varchar(20), t text, p numeric(10,2), parent int);
+INSERT INTO hz.big SELECT g, g, 'v' || g % 100, 't' || g, g / 3.0, NULL FROM generate_series(1, 60000) g;
+ANALYZE hz.big;
+ALTER TABLE hz.big ADD CONSTRAINT n_positive CHECK (n > 0) NOT VALID;
+-- migration
+ALTER TABLE hz.big VALIDATE CONSTRAINT n_positive;
