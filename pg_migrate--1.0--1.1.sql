@@ -365,3 +365,27 @@ RETURNS TABLE (step integer, revision text, statement integer, sql text, rehears
 AS 'MODULE_PATHNAME', 'migrate_rehearse'
 LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION @extschema@.migrate_rehearse(text) FROM PUBLIC;
+
+-- The DDL guard: event triggers that reject DDL on the managed schemas
+-- outside pg_migrate runs, created disabled; migrate_guard(true) enables
+-- them (superusers only).  A guardrail, not a security boundary (README).
+CREATE FUNCTION pgmigrate.migrate_ddl_guard()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'migrate_ddl_guard'
+LANGUAGE C;
+CREATE EVENT TRIGGER pg_migrate_ddl_guard ON ddl_command_start
+    EXECUTE FUNCTION pgmigrate.migrate_ddl_guard();
+CREATE EVENT TRIGGER pg_migrate_ddl_guard_end ON ddl_command_end
+    EXECUTE FUNCTION pgmigrate.migrate_ddl_guard();
+CREATE EVENT TRIGGER pg_migrate_ddl_guard_drop ON sql_drop
+    EXECUTE FUNCTION pgmigrate.migrate_ddl_guard();
+ALTER EVENT TRIGGER pg_migrate_ddl_guard DISABLE;
+ALTER EVENT TRIGGER pg_migrate_ddl_guard_end DISABLE;
+ALTER EVENT TRIGGER pg_migrate_ddl_guard_drop DISABLE;
+
+CREATE FUNCTION @extschema@.migrate_guard(enable boolean)
+RETURNS void
+AS 'MODULE_PATHNAME', 'migrate_guard'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.migrate_guard(boolean) FROM PUBLIC;

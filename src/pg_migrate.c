@@ -50,6 +50,7 @@
  *	  fn_verify.c		migrate_verify, migrate_repair
  *	  fn_check.c		migrate_check
  *	  fn_rehearse.c		migrate_rehearse
+ *	  fn_guard.c		migrate_guard and the DDL guard's event triggers
  *  6 fn_register.c		migrate_revision, migrate_new, migrate_merge
  *
  *-------------------------------------------------------------------------

@@ -29,6 +29,7 @@ char	   *pgm_alembic_version_table = NULL;
 char	   *pgm_managed_schemas = NULL;
 int			pgm_log_fingerprint = PGM_FINGERPRINT_LAST;
 int			pgm_rehearse_lock_timeout = 1000;
+bool		pgm_allow_ddl = false;
 int			pgm_rehearse_statement_timeout = 10000;
 int			pgm_hazard_min_table_size = 10 * 1024;	/* kB */
 int			pgm_hazard_min_lock_duration = 100;
@@ -120,5 +121,10 @@ pgm_define_settings(void)
 							NULL,
 							&pgm_hazard_min_lock_duration, 100, 0, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomBoolVariable("pg_migrate.allow_ddl",
+							 "Lets DDL on the managed schemas through while the DDL guard is on (break glass).",
+							 "The guard (migrate_guard) rejects DDL on the managed schemas outside pg_migrate runs.",
+							 &pgm_allow_ddl, false,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pg_migrate");
 }

@@ -23,6 +23,7 @@ typedef enum PgmLogFingerprint
 } PgmLogFingerprint;
 
 extern int	pgm_log_fingerprint;
+extern bool pgm_allow_ddl;		/* break glass: DDL through the guard */
 extern int	pgm_rehearse_lock_timeout;	/* ms, each rehearsed statement; 0: the session's */
 extern int	pgm_rehearse_statement_timeout;	/* ms */
 extern int	pgm_hazard_min_table_size;	/* kB: smaller tables raise no hazard */
