@@ -51,7 +51,7 @@ OBJS = \
 DATA = pg_migrate--1.0.sql pg_migrate--1.1.sql pg_migrate--1.0--1.1.sql
 PGFILEDESC = "pg_migrate - schema migrations inside PostgreSQL"
 
-REGRESS = setup registration graph graph_picture identifiers schema_model verify stairway rehearse ddl_guard upgrade_downgrade offline register_any_order stamp_merge stamp_branches apply adopt \
+REGRESS = setup registration graph graph_picture identifiers schema_model verify stairway rehearse ddl_guard rewrite_guard upgrade_downgrade offline register_any_order stamp_merge stamp_branches apply adopt \
 	errors privileges search_path catalog_clash faults update_from_1_0
 
 ISOLATION = serialize_migrators three_migrators concurrent_register readers_do_not_wait \

@@ -110,25 +110,7 @@ CREATE CONSTRAINT TRIGGER migrate_revisions_graph_check
 -- (migrate_upgrade, not pgm_upgrade): the same definitions as in
 -- pg_migrate--1.1.sql, now pointing at those symbols.  The library keeps
 -- 1.0's symbols as aliases (src/fn_1_0.c) for a database not yet updated.
-CREATE OR REPLACE FUNCTION @extschema@.migrate_revision(revision text, down_revision text[], upgrade_sql text,
-                                 downgrade_sql text DEFAULT NULL, message text DEFAULT '',
-                                 branch_labels text[] DEFAULT '{}', depends_on text[] DEFAULT '{}',
-                                 lock_timeout interval DEFAULT NULL, statement_timeout interval DEFAULT NULL,
-                                 transactional boolean DEFAULT true)
-RETURNS text
-AS 'MODULE_PATHNAME', 'migrate_revision'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
-
-CREATE OR REPLACE FUNCTION @extschema@.migrate_revision(revision text, down_revision text, upgrade_sql text,
-                                 downgrade_sql text DEFAULT NULL, message text DEFAULT '',
-                                 branch_labels text[] DEFAULT '{}', depends_on text[] DEFAULT '{}',
-                                 lock_timeout interval DEFAULT NULL, statement_timeout interval DEFAULT NULL,
-                                 transactional boolean DEFAULT true)
-RETURNS text
-AS 'MODULE_PATHNAME', 'migrate_revision_single'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
+-- (migrate_revision is made again below: 1.1 gave it allow_hazards)
 
 CREATE OR REPLACE FUNCTION @extschema@.migrate_new(message text, upgrade_sql text, downgrade_sql text DEFAULT NULL,
                             head text DEFAULT NULL, branch_labels text[] DEFAULT '{}',
@@ -272,11 +254,45 @@ SELECT p.proname::pg_catalog.text AS name, p.proacl AS acl
 FROM pg_catalog.pg_proc p
 WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.migrate_stamp(text)'::pg_catalog.regprocedure,
                                               '@extschema@.migrate_history(text)'::pg_catalog.regprocedure,
-                                              '@extschema@.migrate_show(text)'::pg_catalog.regprocedure]);
+                                              '@extschema@.migrate_show(text)'::pg_catalog.regprocedure])
+UNION ALL
+SELECT CASE WHEN p.proargtypes[1] OPERATOR(pg_catalog.=) 'pg_catalog.text[]'::pg_catalog.regtype
+            THEN 'migrate_revision[]' ELSE 'migrate_revision' END, p.proacl
+FROM pg_catalog.pg_proc p
+WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
+    '@extschema@.migrate_revision(text, text[], text, text, text, text[], text[], interval, interval, boolean)'::pg_catalog.regprocedure,
+    '@extschema@.migrate_revision(text, text, text, text, text, text[], text[], interval, interval, boolean)'::pg_catalog.regprocedure]);
+
+-- 1.1 gave migrate_revision a last argument, allow_hazards (the hazards its
+-- revision may cause while it runs; the rewrite guard reads it): new
+-- signatures, so dropped and made again, with their grants
+DROP FUNCTION @extschema@.migrate_revision(text, text[], text, text, text, text[], text[], interval, interval, boolean);
+DROP FUNCTION @extschema@.migrate_revision(text, text, text, text, text, text[], text[], interval, interval, boolean);
+ALTER TABLE pgmigrate.migrate_revisions ADD COLUMN allow_hazards text[] NOT NULL DEFAULT '{}';
 
 DROP FUNCTION @extschema@.migrate_stamp(text);
 DROP FUNCTION @extschema@.migrate_history(text);
 DROP FUNCTION @extschema@.migrate_show(text);
+
+CREATE FUNCTION @extschema@.migrate_revision(revision text, down_revision text[], upgrade_sql text,
+                                 downgrade_sql text DEFAULT NULL, message text DEFAULT '',
+                                 branch_labels text[] DEFAULT '{}', depends_on text[] DEFAULT '{}',
+                                 lock_timeout interval DEFAULT NULL, statement_timeout interval DEFAULT NULL,
+                                 transactional boolean DEFAULT true, allow_hazards text[] DEFAULT '{}')
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_revision'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.migrate_revision(revision text, down_revision text, upgrade_sql text,
+                                 downgrade_sql text DEFAULT NULL, message text DEFAULT '',
+                                 branch_labels text[] DEFAULT '{}', depends_on text[] DEFAULT '{}',
+                                 lock_timeout interval DEFAULT NULL, statement_timeout interval DEFAULT NULL,
+                                 transactional boolean DEFAULT true, allow_hazards text[] DEFAULT '{}')
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_revision_single'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION @extschema@.migrate_stamp(target text, purge boolean DEFAULT false)
 RETURNS TABLE (revision text)
@@ -304,6 +320,8 @@ SET search_path = pg_catalog, pg_temp;
 SELECT pg_temp.pgm_carry_acl(o.acl, f.fn)
 FROM pg_temp.pgm_old_acl o
 JOIN (VALUES ('migrate_stamp', '@extschema@.migrate_stamp(text, boolean)'::pg_catalog.regprocedure),
+             ('migrate_revision[]', '@extschema@.migrate_revision(text, text[], text, text, text, text[], text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure),
+             ('migrate_revision', '@extschema@.migrate_revision(text, text, text, text, text, text[], text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure),
              ('migrate_history', '@extschema@.migrate_history(text)'::pg_catalog.regprocedure),
              ('migrate_show', '@extschema@.migrate_show(text)'::pg_catalog.regprocedure)) AS f(name, fn)
   ON f.name OPERATOR(pg_catalog.=) o.name;
@@ -382,6 +400,15 @@ CREATE EVENT TRIGGER pg_migrate_ddl_guard_drop ON sql_drop
 ALTER EVENT TRIGGER pg_migrate_ddl_guard DISABLE;
 ALTER EVENT TRIGGER pg_migrate_ddl_guard_end DISABLE;
 ALTER EVENT TRIGGER pg_migrate_ddl_guard_drop DISABLE;
+
+-- The rewrite guard: while a step of a real run runs, it aborts the rewrite
+-- of a big table unless the revision allows it (pg_migrate.guard_rewrites)
+CREATE FUNCTION pgmigrate.migrate_rewrite_guard()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'migrate_rewrite_guard'
+LANGUAGE C;
+CREATE EVENT TRIGGER pg_migrate_rewrite_guard ON table_rewrite
+    EXECUTE FUNCTION pgmigrate.migrate_rewrite_guard();
 
 CREATE FUNCTION @extschema@.migrate_guard(enable boolean)
 RETURNS void

@@ -44,6 +44,7 @@ CREATE TABLE pgmigrate.migrate_revisions (
                                                     -- any transaction block (CALL migrate_apply only)
     registered_by   name NOT NULL DEFAULT CURRENT_USER,
     registered_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    allow_hazards   text[] NOT NULL DEFAULT '{}', -- hazards it may cause while it runs (rewrite guard)
     -- Same rule as the C check (src/identifier.c); kept here too so that
     -- rows restored by pg_dump or typed in by hand obey it.
     CONSTRAINT migrate_revisions_id_chars
@@ -235,7 +236,7 @@ CREATE FUNCTION migrate_revision(revision text, down_revision text[], upgrade_sq
                                  downgrade_sql text DEFAULT NULL, message text DEFAULT '',
                                  branch_labels text[] DEFAULT '{}', depends_on text[] DEFAULT '{}',
                                  lock_timeout interval DEFAULT NULL, statement_timeout interval DEFAULT NULL,
-                                 transactional boolean DEFAULT true)
+                                 transactional boolean DEFAULT true, allow_hazards text[] DEFAULT '{}')
 RETURNS text
 AS 'MODULE_PATHNAME', 'migrate_revision'
 LANGUAGE C VOLATILE
@@ -246,7 +247,7 @@ CREATE FUNCTION migrate_revision(revision text, down_revision text, upgrade_sql 
                                  downgrade_sql text DEFAULT NULL, message text DEFAULT '',
                                  branch_labels text[] DEFAULT '{}', depends_on text[] DEFAULT '{}',
                                  lock_timeout interval DEFAULT NULL, statement_timeout interval DEFAULT NULL,
-                                 transactional boolean DEFAULT true)
+                                 transactional boolean DEFAULT true, allow_hazards text[] DEFAULT '{}')
 RETURNS text
 AS 'MODULE_PATHNAME', 'migrate_revision_single'
 LANGUAGE C VOLATILE
@@ -466,6 +467,15 @@ ALTER EVENT TRIGGER pg_migrate_ddl_guard DISABLE;
 ALTER EVENT TRIGGER pg_migrate_ddl_guard_end DISABLE;
 ALTER EVENT TRIGGER pg_migrate_ddl_guard_drop DISABLE;
 
+-- The rewrite guard: while a step of a real run runs, it aborts the rewrite
+-- of a big table unless the revision allows it (pg_migrate.guard_rewrites)
+CREATE FUNCTION pgmigrate.migrate_rewrite_guard()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'migrate_rewrite_guard'
+LANGUAGE C;
+CREATE EVENT TRIGGER pg_migrate_rewrite_guard ON table_rewrite
+    EXECUTE FUNCTION pgmigrate.migrate_rewrite_guard();
+
 CREATE FUNCTION migrate_guard(enable boolean)
 RETURNS void
 AS 'MODULE_PATHNAME', 'migrate_guard'
@@ -540,8 +550,8 @@ $$;
 -- Everything that changes state or reveals migration SQL is for the owner
 -- unless granted (README, "Privileges").
 REVOKE ALL ON FUNCTION
-    migrate_revision(text, text[], text, text, text, text[], text[], interval, interval, boolean),
-    migrate_revision(text, text, text, text, text, text[], text[], interval, interval, boolean),
+    migrate_revision(text, text[], text, text, text, text[], text[], interval, interval, boolean, text[]),
+    migrate_revision(text, text, text, text, text, text[], text[], interval, interval, boolean, text[]),
     migrate_new(text, text, text, text, text[], text[]),
     migrate_merge(text[], text),
     migrate_merge(text, text),

@@ -9,7 +9,7 @@ CREATE TABLE app.t (id int PRIMARY KEY, v text);
 \set VERBOSITY default
 
 -- off until a superuser turns it on
-SELECT evtname, evtevent, evtenabled FROM pg_event_trigger WHERE evtname LIKE 'pg_migrate%' ORDER BY 1;
+SELECT evtname, evtevent, evtenabled FROM pg_event_trigger WHERE evtname LIKE 'pg\_migrate\_ddl%' ORDER BY 1;
 CREATE ROLE regress_guard_user;
 GRANT USAGE ON SCHEMA public TO regress_guard_user;
 GRANT EXECUTE ON FUNCTION migrate_guard(boolean) TO regress_guard_user;
@@ -18,7 +18,7 @@ SELECT migrate_guard(true);
 RESET ROLE;
 SELECT migrate_guard(NULL);
 SELECT migrate_guard(true);
-SELECT evtname, evtenabled FROM pg_event_trigger WHERE evtname LIKE 'pg_migrate%' ORDER BY 1;
+SELECT evtname, evtenabled FROM pg_event_trigger WHERE evtname LIKE 'pg\_migrate\_ddl%' ORDER BY 1;
 
 -- rejected: tables, indexes, views, qualified or through search_path
 CREATE TABLE app.u (id int);

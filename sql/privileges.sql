@@ -10,8 +10,8 @@ CREATE ROLE regress_reader;
 
 -- the migration role (README, "Privileges")
 GRANT EXECUTE ON FUNCTION
-    migrate_revision(text, text[], text, text, text, text[], text[], interval, interval, boolean),
-    migrate_revision(text, text, text, text, text, text[], text[], interval, interval, boolean),
+    migrate_revision(text, text[], text, text, text, text[], text[], interval, interval, boolean, text[]),
+    migrate_revision(text, text, text, text, text, text[], text[], interval, interval, boolean, text[]),
     migrate_new(text, text, text, text, text[], text[]),
     migrate_merge(text[], text), migrate_merge(text, text),
     migrate_upgrade(text), migrate_downgrade(text), migrate_stamp(text, boolean),

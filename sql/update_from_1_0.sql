@@ -103,6 +103,8 @@ SELECT count(*) AS show_columns FROM (SELECT (migrate_show('ffff0002')).*) s,
 -- (migrate_history's default ACL stays the default: see the shape below)
 CREATE ROLE regress_update_reader;
 GRANT EXECUTE ON FUNCTION migrate_show(text), migrate_stamp(text) TO regress_update_reader;
+GRANT EXECUTE ON FUNCTION migrate_revision(text, text, text, text, text, text[], text[], interval, interval, boolean)
+    TO regress_update_reader;
 -- a migration role as 1.0's README granted it: it may append to the log
 CREATE ROLE regress_update_migrator;
 GRANT SELECT, INSERT ON migrate_log TO regress_update_migrator;
@@ -129,14 +131,21 @@ WHERE pronamespace = 'public'::regnamespace AND proname IN ('migrate_bump_epoch'
 
 -- every row, both ways (the log's 1.0 columns: 1.1 added the fingerprint,
 -- NULL in every row written before)
+-- (and the revisions' 1.0 columns: 1.1 added allow_hazards, '{}' in every old row)
+CREATE TEMP TABLE after_revisions AS
+    SELECT revision, seq, down_revisions, depends_on, branch_labels, message, upgrade_sql,
+           downgrade_sql, checksum, lock_timeout, statement_timeout, transactional,
+           registered_by, registered_at
+    FROM pgmigrate.migrate_revisions;
+SELECT count(*) AS old_rows_allowing_hazards FROM pgmigrate.migrate_revisions WHERE allow_hazards <> '{}';
 CREATE TEMP TABLE after_log AS
     SELECT id, run_id, scope, revision, direction, attempt, outcome, started_at, duration, role,
            session_role, backend_pid, txid, sqlstate, error_message, error_detail, error_position,
            blockers
     FROM pgmigrate.migrate_log;
 SELECT count(*) AS old_rows_with_fingerprint FROM pgmigrate.migrate_log WHERE fingerprint IS NOT NULL;
-SELECT 'revisions' AS t, count(*) FROM (TABLE before_revisions EXCEPT ALL TABLE pgmigrate.migrate_revisions
-    UNION ALL (TABLE pgmigrate.migrate_revisions EXCEPT ALL TABLE before_revisions)) d
+SELECT 'revisions' AS t, count(*) FROM (TABLE before_revisions EXCEPT ALL TABLE after_revisions
+    UNION ALL (TABLE after_revisions EXCEPT ALL TABLE before_revisions)) d
 UNION ALL
 SELECT 'version', count(*) FROM (TABLE before_version EXCEPT ALL TABLE pgmigrate.migrate_version
     UNION ALL (TABLE pgmigrate.migrate_version EXCEPT ALL TABLE before_version)) d
@@ -164,12 +173,16 @@ UPDATE pgmigrate.migrate_log SET outcome = 'success';
 -- the grants as they were, on the new signatures
 SELECT f, has_function_privilege('regress_update_reader', f, 'EXECUTE') AS reader,
        has_function_privilege('public', f, 'EXECUTE') AS public
-FROM unnest(ARRAY['migrate_show(text)', 'migrate_stamp(text, boolean)', 'migrate_history(text)']) AS f
+FROM unnest(ARRAY['migrate_show(text)', 'migrate_stamp(text, boolean)', 'migrate_history(text)',
+                   'migrate_revision(text, text, text, text, text, text[], text[], interval, interval, boolean, text[])',
+                   'migrate_revision(text, text[], text, text, text, text[], text[], interval, interval, boolean, text[])']) AS f
 ORDER BY f COLLATE "C";
 -- the library's 1.1 functions now: propagated labels beside the declared ones
 SELECT revision, branch_labels, declared_branch_labels FROM migrate_show('ffff0002');
 SELECT revision, branch_labels, declared_branch_labels FROM migrate_history('ffff0001:ffff0002');
-REVOKE ALL ON FUNCTION migrate_show(text), migrate_stamp(text, boolean) FROM regress_update_reader;
+REVOKE ALL ON FUNCTION migrate_show(text), migrate_stamp(text, boolean),
+    migrate_revision(text, text, text, text, text, text[], text[], interval, interval, boolean, text[])
+    FROM regress_update_reader;
 DROP ROLE regress_update_reader;
 -- a role that may append to the log may keep snapshots too; others may not
 SELECT r, has_table_privilege(r, 'pgmigrate.migrate_schema_snapshots', 'INSERT') AS insert_snapshots

@@ -220,6 +220,13 @@ pgm_catalog_schema(void)
 	return schema_quoted;
 }
 
+/* Has the catalog 1.1's columns (an updated or 1.1 database)? */
+bool
+pgm_catalog_is_1_1(void)
+{
+	return catalog_1_1;
+}
+
 /* The extension's schema (that of its SQL functions), quoted */
 const char *
 pgm_catalog_ext_schema(void)
@@ -360,9 +367,9 @@ pgm_catalog_fetch_revision(const char *id, PgmRevisionRow *row)
 {
 	char	   *sql = psprintf("SELECT revision, down_revisions, depends_on, branch_labels, message,"
 							   " upgrade_sql, downgrade_sql, checksum, registered_by, registered_at,"
-							   " lock_timeout, statement_timeout, transactional"
+							   " lock_timeout, statement_timeout, transactional, %s"
 							   " FROM %s.migrate_revisions WHERE revision OPERATOR(pg_catalog.=) $1",
-							   schema_quoted);
+							   catalog_1_1 ? "allow_hazards" : "'{}'::pg_catalog.text[]", schema_quoted);
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1] = {CStringGetTextDatum(id)};
 	HeapTuple	tup;
@@ -394,6 +401,7 @@ pgm_catalog_fetch_revision(const char *id, PgmRevisionRow *row)
 	if (!isnull)
 		row->statement_timeout = datumCopy(row->statement_timeout, false, sizeof(Interval));
 	row->transactional = DatumGetBool(SPI_getbinval(tup, desc, 13, &isnull));
+	row->allow = getarr(tup, desc, 14, &row->nallow);
 	return true;
 }
 
@@ -409,15 +417,16 @@ pgm_catalog_insert_revision(const PgmRevisionRow *row)
 	char	   *sql = psprintf("INSERT INTO %s.migrate_revisions AS r"
 							   " (revision, down_revisions, depends_on, branch_labels, message,"
 							   "  upgrade_sql, downgrade_sql, checksum, lock_timeout, statement_timeout,"
-							   "  transactional)"
+							   "  transactional%s)"
 							   " VALUES ($1, $2, $3, $4, $5, $6, $7, %s.migrate_checksum($6, $7),"
-							   " $8, $9, $10)"
+							   " $8, $9, $10%s)"
 							   " ON CONFLICT (revision) DO NOTHING",
-							   schema_quoted, ext_schema_quoted);
-	Oid			types[10] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID,
-	TEXTOID, INTERVALOID, INTERVALOID, BOOLOID};
-	Datum		values[10];
-	char		nulls[10] = "          ";
+							   schema_quoted, catalog_1_1 ? ", allow_hazards" : "",
+							   ext_schema_quoted, catalog_1_1 ? ", $11" : "");
+	Oid			types[11] = {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID,
+	TEXTOID, INTERVALOID, INTERVALOID, BOOLOID, TEXTARRAYOID};
+	Datum		values[11];
+	char		nulls[11] = "          ";
 
 	values[0] = CStringGetTextDatum(row->revision);
 	values[1] = pgm_text_array(row->parents, row->nparents);
@@ -436,7 +445,8 @@ pgm_catalog_insert_revision(const PgmRevisionRow *row)
 	if (!row->has_statement_timeout)
 		nulls[8] = 'n';
 	values[9] = BoolGetDatum(row->transactional);
-	pgm_catalog_run(sql, 10, types, values, nulls, SPI_OK_INSERT);
+	values[10] = pgm_text_array(row->allow, row->nallow);
+	pgm_catalog_run(sql, catalog_1_1 ? 11 : 10, types, values, nulls, SPI_OK_INSERT);
 	return SPI_processed == 1;
 }
 

@@ -48,6 +48,7 @@ typedef struct PgmStepInfo
 	int			lock_timeout_ms;	/* -1: not set for this revision */
 	int			statement_timeout_ms;
 	bool		transactional;
+	bool		allow_rewrite;	/* 'rewrite' in its allow_hazards */
 } PgmStepInfo;
 
 /* One row of migrate_revisions, as C strings */
@@ -68,6 +69,8 @@ typedef struct PgmRevisionRow
 	bool		has_statement_timeout;
 	Datum		statement_timeout;	/* interval */
 	bool		transactional;
+	int			nallow;			/* allow_hazards: hazards it may cause while it runs */
+	char	  **allow;
 	/* filled in by pgm_catalog_fetch_revision only */
 	char	   *checksum;
 	Datum		registered_by;	/* name */
@@ -82,6 +85,7 @@ extern void pgm_catalog_after_failed_commit(void);
 extern void pgm_catalog_rollback(void);
 extern void pgm_catalog_finish(void);
 extern const char *pgm_catalog_schema(void);
+extern bool pgm_catalog_is_1_1(void);
 
 extern PgmIdxList pgm_catalog_load_heads(PgmGraph *g, const char *scope);
 

@@ -105,9 +105,12 @@ read_plan_rows(PgmGraph *g, PgmIdxList steps, bool upgrade, bool verify,
 	char	   *sql = psprintf("SELECT seq, %s, %s,"
 							   " (CASE WHEN lock_timeout IS NOT NULL THEN LEAST(pg_catalog.ceil(pg_catalog.date_part('epoch', lock_timeout) OPERATOR(pg_catalog.*) 1000), 2147483647) END)::pg_catalog.int4,"
 							   " (CASE WHEN statement_timeout IS NOT NULL THEN LEAST(pg_catalog.ceil(pg_catalog.date_part('epoch', statement_timeout) OPERATOR(pg_catalog.*) 1000), 2147483647) END)::pg_catalog.int4,"
-							   " transactional, xmin, ctid"
+							   " transactional, xmin, ctid, %s"
 							   " FROM %s.migrate_revisions%s",
-							   upgrade ? "upgrade_sql" : "downgrade_sql", check, s,
+							   upgrade ? "upgrade_sql" : "downgrade_sql", check,
+							   pgm_catalog_is_1_1() ?
+							   "'rewrite' OPERATOR(pg_catalog.=) ANY (allow_hazards)" : "false",
+							   s,
 							   whole ? "" : " WHERE revision OPERATOR(pg_catalog.=) ANY ($1)");
 	Oid			types[1] = {TEXTARRAYOID};
 	Datum		values[1];
@@ -143,8 +146,8 @@ read_plan_rows(PgmGraph *g, PgmIdxList steps, bool upgrade, bool verify,
 			break;
 		for (uint64 k = 0; k < SPI_processed; k++)
 		{
-			Datum		v[8];
-			bool		nulls[8];
+			Datum		v[9];
+			bool		nulls[9];
 			int			r;
 			PgmStepInfo *info;
 			TransactionId xmin;
@@ -177,6 +180,7 @@ read_plan_rows(PgmGraph *g, PgmIdxList steps, bool upgrade, bool verify,
 			info->lock_timeout_ms = nulls[3] ? -1 : DatumGetInt32(v[3]);
 			info->statement_timeout_ms = nulls[4] ? -1 : DatumGetInt32(v[4]);
 			info->transactional = DatumGetBool(v[5]);
+			info->allow_rewrite = DatumGetBool(v[8]);
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}

@@ -25,10 +25,19 @@
  * background worker, a rehearsal, a check) passes, and so does
  * CREATE/ALTER/DROP EXTENSION and anything on temporary objects.
  *
+ * The rewrite guard is another event trigger, on table_rewrite, always
+ * enabled and idle unless pg_migrate.guard_rewrites is on: while a real
+ * run's step runs in this session (not a rehearsal or check, which report
+ * rewrites instead), it aborts the rewrite of a table of at least
+ * pg_migrate.hazard_min_table_size unless the revision was registered
+ * with allow_hazards => '{rewrite}'.  The steps of a non-transactional
+ * revision run in a background worker, which it does not watch.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "catalog/namespace.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
@@ -37,7 +46,10 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
+#include "storage/bufmgr.h"
+#include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 #include "bgtask.h"
 #include "managed_schemas.h"
@@ -46,6 +58,7 @@
 
 PG_FUNCTION_INFO_V1(migrate_guard);
 PG_FUNCTION_INFO_V1(migrate_ddl_guard);
+PG_FUNCTION_INFO_V1(migrate_rewrite_guard);
 
 static const char *const guard_triggers[] = {
 	"pg_migrate_ddl_guard", "pg_migrate_ddl_guard_end", "pg_migrate_ddl_guard_drop"
@@ -212,5 +225,39 @@ migrate_ddl_guard(PG_FUNCTION_ARGS)
 	else if (strcmp(trigdata->event, "sql_drop") == 0)
 		check_reported("SELECT DISTINCT d.schema_name FROM pg_catalog.pg_event_trigger_dropped_objects() d"
 					   " WHERE d.schema_name IS NOT NULL AND NOT d.is_temporary", trigdata->tag);
+	PG_RETURN_VOID();
+}
+
+/* The function of the table_rewrite event trigger (the rewrite guard) */
+Datum
+migrate_rewrite_guard(PG_FUNCTION_ARGS)
+{
+	bool		may_rewrite;
+	Oid			relid;
+	Relation	rel;
+	int64		size;
+	char	   *name;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("migrate_rewrite_guard() must be called as an event trigger")));
+	if (!pgm_guard_rewrites || !pgm_step_guarded(&may_rewrite) || may_rewrite)
+		PG_RETURN_VOID();
+
+	relid = DatumGetObjectId(DirectFunctionCall1(pg_event_trigger_table_rewrite_oid, (Datum) 0));
+	rel = relation_open(relid, NoLock);	/* the rewriting command holds its lock */
+	size = RELKIND_HAS_STORAGE(rel->rd_rel->relkind) ?
+		(int64) RelationGetNumberOfBlocks(rel) * BLCKSZ : 0;
+	name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+									  RelationGetRelationName(rel));
+	relation_close(rel, NoLock);
+	if (size < (int64) pgm_hazard_min_table_size * 1024)
+		PG_RETURN_VOID();
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("rewrite of table %s refused by pg_migrate's rewrite guard", name),
+			 errdetail("The table has " INT64_FORMAT " kB, at least pg_migrate.hazard_min_table_size, and the revision does not allow a rewrite.", size / 1024),
+			 errhint("If the rewrite is intended, register the revision with allow_hazards => '{rewrite}'; to let every rewrite through, SET pg_migrate.guard_rewrites = off.")));
 	PG_RETURN_VOID();
 }

@@ -78,6 +78,41 @@ same_str(const char *a, const char *b)
 	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
 }
 
+/*
+ * allow_hazards: the hazards a revision may cause while it runs.  Only
+ * "rewrite" is enforced at run time (the rewrite guard); the others name
+ * what a review accepted.
+ */
+static char **
+allowed_hazards(FunctionCallInfo fcinfo, int argno, int *n)
+{
+	static const char *const known[] = {
+		"long_lock", "rewrite", "volatile_default", "full_scan_under_lock",
+		"index_without_concurrently", "not_null_without_default",
+		"enum_value_used_same_transaction", "drop_column_used_by_view"
+	};
+	char	  **items = pgm_arg_text_array(fcinfo, argno, "allow_hazards", n);
+
+	for (int i = 0; i < *n; i++)
+	{
+		bool		ok = false;
+
+		for (size_t k = 0; k < lengthof(known); k++)
+			ok = ok || strcmp(items[i], known[k]) == 0;
+		if (!ok)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown hazard \"%s\" in allow_hazards", items[i]),
+					 errhint("The hazards are long_lock, rewrite, volatile_default, full_scan_under_lock, index_without_concurrently, not_null_without_default, enum_value_used_same_transaction and drop_column_used_by_view.")));
+		for (int j = 0; j < i; j++)
+			if (strcmp(items[i], items[j]) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("allow_hazards names \"%s\" twice", items[i])));
+	}
+	return items;
+}
+
 /* Which fields of an already registered revision differ from 'row' */
 static char *
 differences(const PgmRevisionRow *old, const PgmRevisionRow *row)
@@ -98,6 +133,7 @@ differences(const PgmRevisionRow *old, const PgmRevisionRow *row)
 	DIFF(same_interval(old->has_statement_timeout, old->statement_timeout,
 					   row->has_statement_timeout, row->statement_timeout), "statement_timeout");
 	DIFF(old->transactional == row->transactional, "transactional");
+	DIFF(same_list(old->allow, old->nallow, row->allow, row->nallow), "allow_hazards");
 #undef DIFF
 	return s.len ? s.data : NULL;
 }
@@ -248,6 +284,9 @@ revision_common(FunctionCallInfo fcinfo, bool single_parent)
 	row.has_statement_timeout = !PG_ARGISNULL(8);
 	row.statement_timeout = PG_ARGISNULL(8) ? (Datum) 0 : PG_GETARG_DATUM(8);
 	row.transactional = pgm_arg_bool(fcinfo, 9, "transactional");
+	/* 1.0's SQL definition has no allow_hazards */
+	if (PG_NARGS() > 10)
+		row.allow = allowed_hazards(fcinfo, 10, &row.nallow);
 
 	(void) pgm_enter("migrate_revision()", PGM_ENTER_WRITE);
 	id = register_revision(&row);

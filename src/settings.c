@@ -30,6 +30,7 @@ char	   *pgm_managed_schemas = NULL;
 int			pgm_log_fingerprint = PGM_FINGERPRINT_LAST;
 int			pgm_rehearse_lock_timeout = 1000;
 bool		pgm_allow_ddl = false;
+bool		pgm_guard_rewrites = false;
 int			pgm_rehearse_statement_timeout = 10000;
 int			pgm_hazard_min_table_size = 10 * 1024;	/* kB */
 int			pgm_hazard_min_lock_duration = 100;
@@ -125,6 +126,11 @@ pgm_define_settings(void)
 							 "Lets DDL on the managed schemas through while the DDL guard is on (break glass).",
 							 "The guard (migrate_guard) rejects DDL on the managed schemas outside pg_migrate runs.",
 							 &pgm_allow_ddl, false,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("pg_migrate.guard_rewrites",
+							 "Aborts a step that rewrites a table of at least pg_migrate.hazard_min_table_size, unless its revision allows it.",
+							 "A revision allows it when registered with allow_hazards => '{rewrite}'.",
+							 &pgm_guard_rewrites, false,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pg_migrate");
 }

@@ -23,6 +23,7 @@ typedef enum PgmLogFingerprint
 } PgmLogFingerprint;
 
 extern int	pgm_log_fingerprint;
+extern bool pgm_guard_rewrites;	/* abort unallowed rewrites of big tables in a run */
 extern bool pgm_allow_ddl;		/* break glass: DDL through the guard */
 extern int	pgm_rehearse_lock_timeout;	/* ms, each rehearsed statement; 0: the session's */
 extern int	pgm_rehearse_statement_timeout;	/* ms */

@@ -55,6 +55,12 @@
 /* True while a migration's SQL runs in this backend */
 static bool applying = false;
 
+/* ... for a trial that is rolled back (rehearsal, check), not a real run */
+static bool trial = false;
+
+/* ... and whether the running revision may rewrite tables (allow_hazards) */
+static bool allows_rewrite = false;
+
 typedef struct StepErrorContext
 {
 	const char *revision;
@@ -72,6 +78,17 @@ bool
 pgm_step_in_migration(void)
 {
 	return applying;
+}
+
+/*
+ * Is a real run's step (not a rehearsal or check) running SQL here, and may
+ * it rewrite a table?  For the rewrite guard (fn_guard.c).
+ */
+bool
+pgm_step_guarded(bool *may_rewrite)
+{
+	*may_rewrite = allows_rewrite;
+	return applying && !trial;
 }
 
 /* The context line of any error a step's SQL raises */
@@ -284,12 +301,14 @@ pgm_step_exec_statement(const char *revision, const char *sql, int stmt_ms)
 	TimestampTz outer_timer = statement_timer_start(stmt_ms);
 	volatile uint64 processed = 0;
 
+	trial = true;
 	PG_TRY();
 	{
 		processed = run_migration_sql(sql, &ctx);
 	}
 	PG_FINALLY();
 	{
+		trial = false;
 		pgm_statement_timer_end(stmt_ms, outer_timer);
 	}
 	PG_END_TRY();
@@ -317,6 +336,7 @@ pgm_step_trial(const char *revision, bool upgrade, PgmStepInfo *info)
 
 	pgm_subxact_begin(oldcxt);
 	outer_timer = statement_timer_start(stmt_ms);
+	trial = true;
 	PG_TRY();
 	{
 		set_lock_timeout(lock_ms);
@@ -330,6 +350,7 @@ pgm_step_trial(const char *revision, bool upgrade, PgmStepInfo *info)
 		edata = pgm_subxact_abort(oldcxt, oldowner);
 	}
 	PG_END_TRY();
+	trial = false;
 	return edata;
 }
 
@@ -363,6 +384,7 @@ attempt_in_subxact(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run
 	{
 		set_lock_timeout(lock_ms);
 		sql_running = true;
+		allows_rewrite = info->allow_rewrite;
 		run_migration_sql(info->sql, ctx);
 		sql_running = false;
 		pgm_statement_timer_end(stmt_ms, outer_timer);
@@ -406,6 +428,7 @@ attempt_direct(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
 	nest = NewGUCNestLevel();
 	set_lock_timeout(lock_ms);
 
+	allows_rewrite = info->allow_rewrite;
 	run_migration_sql(info->sql, ctx);
 	pgm_statement_timer_end(cur->stmt_ms, cur->outer_timer);
 	AtEOXact_GUC(true, nest);

@@ -49,6 +49,7 @@ typedef struct PgmRun
 } PgmRun;
 
 extern bool pgm_step_in_migration(void);
+extern bool pgm_step_guarded(bool *may_rewrite);
 extern void pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
 						 PgmStepInfo *info);
 extern uint64 pgm_step_exec_statement(const char *revision, const char *sql, int stmt_ms);
