@@ -86,7 +86,7 @@ import time  # noqa: E402
 import psycopg2  # noqa: E402
 
 from alembic_side import RELATIVE, AlembicModel, Answer  # noqa: E402
-from graphs import handmade_graphs, random_graphs  # noqa: E402
+from graphs import corpus_graphs, handmade_graphs, random_graphs  # noqa: E402
 from pg_side import PgDatabase, parse_script  # noqa: E402
 
 BARE_RELATIVE = re.compile(r"^-\d+$")
@@ -901,6 +901,7 @@ def main():
                   ("linear", "two_branches", "diamond_merge", "branch_labels", "readme",
                    "depends_on_head", "shared_prefixes")]
     graphs += random_graphs(args.seed, ngraphs)
+    graphs += corpus_graphs()
     if args.only:
         graphs = [g for g in graphs if args.only in g.name]
 
@@ -1001,6 +1002,12 @@ def main():
             low.append(k)
     for ex in order_examples[:args.show if args.show >= 0 else None][:10]:
         print("  e.g. " + ex[:400])
+    corpora = [res for res in results if res["name"].startswith("corpus_")]
+    if corpora:
+        print("exact order on the real projects' graphs (test/alembic/corpora):")
+        for res in corpora:
+            cells = ["%s %d/%d" % (k, e, n) for k, (e, n) in res["order"].items() if n]
+            print("  %-22s %4d revisions: %s" % (res["name"][7:], res["n"], ", ".join(cells)))
     if low:
         print("exact order below %.0f%% for: %s" % (MIN_EXACT_ORDER, ", ".join(low)))
     print("graphs: %d" % len(results))

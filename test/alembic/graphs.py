@@ -9,10 +9,12 @@ label obeys pg_migrate's rule [A-Za-z0-9_]{1,128}, is not a reserved word
 and is unique across ids and labels (both systems refuse a label equal to
 an id).
 
-Two sources:
+Three sources:
   handmade_graphs()        fixed shapes, each aimed at one feature
   random_graphs(seed, n)   seeded random DAGs of 2..60 revisions, and every
                            sixth of them again in revision id order
+  corpus_graphs()          the graphs of real projects (corpora/*.json,
+                           made by extract_corpus.py from their version files)
 """
 import random
 import re
@@ -457,4 +459,20 @@ def random_graphs(seed, count):
     # before its target.  Every sixth graph also comes in that order.
     out += [Graph(g.name + "_by_id", sorted(g.revs, key=lambda r: r.id), g.full_questions)
             for g in out[::6]]
+    return out
+
+
+def corpus_graphs():
+    """The revision graphs of real Alembic projects, in their load order"""
+    import glob
+    import json
+    import os
+
+    out = []
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in sorted(glob.glob(os.path.join(here, "corpora", "*.json"))):
+        with open(path) as f:
+            doc = json.load(f)
+        revs = [Rev(r["id"], r["parents"], r["labels"], r["deps"]) for r in doc["revisions"]]
+        out.append(Graph("corpus_" + doc["source"], revs, full_questions=False))
     return out
