@@ -326,9 +326,11 @@ class AlembicModel:
         return [r for r in self.rm._revision_map.values()
                 if r is not None and len(r._normalized_resolved_dependencies) > 1]
 
-    def hash_variants(self, limit=120):
+    def hash_variants(self, limit=10000):
         """Yield once for each order of those tuples (at most limit
-        combinations), with the revisions changed in place; restored after."""
+        combinations: invenio's six such revisions make 192, and 120 missed
+        the one pg_migrate's order is), with the revisions changed in place;
+        restored after."""
         revs = self.hash_dependent()
         if not revs:
             return
