@@ -43,6 +43,8 @@ extern PgmSchemaModel pgm_schema_model_read(const Oid *schemas, int nschemas);
 extern void pgm_schema_fingerprint(const Oid *schemas, int nschemas, char *out,
 								   StringInfo digests);
 
+extern void pgm_schema_model_hold(void);
+extern void pgm_schema_model_release(void);
 extern PgmDigestChange *pgm_schema_digest_diff(const char *now, const char *then, int *n);
 
 #endif							/* PGM_SCHEMA_MODEL_H */

@@ -215,6 +215,7 @@ pgm_stairway(PgmGraph *g, PgmPlan *plan, PgmStepInfo *up, PgmStepInfo *down,
 	ErrorData  *edata;
 
 	pgm_subxact_begin(oldcxt);
+	pgm_schema_model_hold();	/* two reads per step of a schema that changes little */
 	PG_TRY();
 	{
 		climb(g, plan, up, down, out);
@@ -222,10 +223,12 @@ pgm_stairway(PgmGraph *g, PgmPlan *plan, PgmStepInfo *up, PgmStepInfo *down,
 	PG_CATCH();
 	{
 		/* something of pg_migrate's own failed: undo all, then raise it */
+		pgm_schema_model_release();
 		edata = pgm_subxact_abort(oldcxt, oldowner);
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
+	pgm_schema_model_release();
 	/* always rolled back: the check leaves nothing behind */
 	RollbackAndReleaseCurrentSubTransaction();
 	MemoryContextSwitchTo(oldcxt);
