@@ -545,6 +545,7 @@ rehearse_steps(PgmGraph *g, PgmPlan *plan, PgmStepInfo *infos, PgmRehearsal *out
 			HeldLocks	before;
 
 			*current = s;
+			s->stmt_ms = stmt_ms;
 			s->started = GetCurrentTimestamp();
 			s->shape = shape_of(rs->stmt);
 			before = my_locks();
@@ -581,8 +582,11 @@ pgm_rehearse(PgmGraph *g, PgmPlan *plan, PgmStepInfo *infos, PgmRehearsal *out)
 	{
 		ErrorData  *e = pgm_subxact_abort(oldcxt, oldowner);
 
-		/* an error of pg_migrate's own, not of a statement: raise it */
-		if (current == NULL)
+		/*
+		 * An error of pg_migrate's own, not of a statement, or a cancel
+		 * (not the rehearsal's own statement timeout): raise it
+		 */
+		if (current == NULL || pgm_step_cancelled(e, current->started, current->stmt_ms))
 			ReThrowError(e);
 		current->sqlstate = pstrdup(unpack_sql_state(e->sqlerrcode));
 		current->error = e->detail ? psprintf("%s (%s)", e->message, e->detail) : pstrdup(e->message);

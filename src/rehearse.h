@@ -50,6 +50,7 @@ typedef struct PgmStmtFacts
 	bool		rehearsable;
 	double		duration_ms;
 	TimestampTz started;
+	int			stmt_ms;		/* the statement timeout it ran under (0: none) */
 	int			nlocks;
 	PgmRelFact *locks;
 	int			nrewrote;

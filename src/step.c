@@ -323,6 +323,21 @@ pgm_step_exec_statement(const char *revision, const char *sql, int stmt_ms)
  * subtransaction's work is kept (released into the trial's); on error it
  * is rolled back and the error returned, in the caller's memory context.
  */
+/*
+ * Is this error a cancel to pass on, rather than a trial's own statement
+ * timeout?  Both are 57014, but a trial's timeout cannot fire before its
+ * time: what comes earlier is the user's cancel, or the caller's own
+ * statement_timeout, and must end the call, not become a finding.
+ */
+bool
+pgm_step_cancelled(ErrorData *e, TimestampTz started, int stmt_ms)
+{
+	if (e->sqlerrcode != ERRCODE_QUERY_CANCELED)
+		return false;
+	return stmt_ms <= 0 ||
+		!TimestampDifferenceExceeds(started, GetCurrentTimestamp(), Max(stmt_ms - 1, 0));
+}
+
 ErrorData *
 pgm_step_trial(const char *revision, bool upgrade, PgmStepInfo *info)
 {
@@ -333,6 +348,7 @@ pgm_step_trial(const char *revision, bool upgrade, PgmStepInfo *info)
 	int			stmt_ms = effective(info->statement_timeout_ms, -1, pgm_statement_timeout);
 	int			lock_ms = effective(info->lock_timeout_ms, -1, pgm_lock_timeout);
 	TimestampTz outer_timer;
+	TimestampTz started = GetCurrentTimestamp();
 
 	pgm_subxact_begin(oldcxt);
 	outer_timer = statement_timer_start(stmt_ms);
@@ -351,6 +367,8 @@ pgm_step_trial(const char *revision, bool upgrade, PgmStepInfo *info)
 	}
 	PG_END_TRY();
 	trial = false;
+	if (edata && pgm_step_cancelled(edata, started, stmt_ms))
+		ReThrowError(edata);
 	return edata;
 }
 

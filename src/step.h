@@ -53,6 +53,7 @@ extern bool pgm_step_guarded(bool *may_rewrite);
 extern void pgm_step_run(PgmGraph *g, PgmState *st, int rev, bool upgrade, PgmRun *run,
 						 PgmStepInfo *info);
 extern uint64 pgm_step_exec_statement(const char *revision, const char *sql, int stmt_ms);
+extern bool pgm_step_cancelled(ErrorData *e, TimestampTz started, int stmt_ms);
 extern ErrorData *pgm_step_trial(const char *revision, bool upgrade, PgmStepInfo *info);
 extern void pgm_step_failed_in_run(PgmGraph *g, PgmRun *run, ErrorData *edata);
 extern void pgm_statement_timer_end(int ms, TimestampTz outer);

@@ -96,5 +96,27 @@ is($node->safe_psql('postgres', q{
 cmp_ok(time - $started, '<', 4, 'well before the holder lets go');
 $holder->{h}->finish;
 
+# a cancel ends the call (it is not the rehearsal's own statement timeout,
+# which would be a row): for migrate_rehearse and migrate_check alike
+$node->safe_psql('postgres', q{
+	DELETE FROM pgmigrate.migrate_revisions;
+	SELECT migrate_revision('cccc00000001', NULL, 'SELECT pg_sleep(20)', 'SELECT 1');
+});
+for my $fn ('migrate_rehearse', 'migrate_check')
+{
+	my $call = background($node, qq{SET application_name = 'the_$fn'}, qq{SELECT * FROM $fn()});
+	ok($node->poll_query_until('postgres', qq{
+		SELECT count(*) = 1 FROM pg_stat_activity
+		WHERE application_name = 'the_$fn' AND query LIKE '%pg_sleep%'
+		   OR application_name = 'the_$fn' AND wait_event = 'PgSleep'}),
+		"$fn is running the step");
+	$node->safe_psql('postgres', qq{
+		SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'the_$fn'});
+	$call->{h}->finish;
+	isnt($call->{h}->result(0), 0, "a cancelled $fn fails");
+	like(${ $call->{err} }, qr/canceling statement due to user request/,
+		"$fn passes the cancel on instead of reporting it as a finding");
+}
+
 $node->stop;
 done_testing();
