@@ -323,8 +323,13 @@ class AlembicModel:
         """Revisions whose several normalized depends_on Alembic keeps in a
         tuple made from a set (_normalize_depends_on): their order, and with
         it the order of _topological_sort, follows the string hash."""
-        return [r for r in self.rm._revision_map.values()
-                if r is not None and len(r._normalized_resolved_dependencies) > 1]
+        # the map holds a revision once per key: its id and each of its
+        # branch labels; each revision is varied once
+        seen = {}
+        for r in self.rm._revision_map.values():
+            if r is not None and len(r._normalized_resolved_dependencies) > 1:
+                seen.setdefault(r.revision, r)
+        return list(seen.values())
 
     def hash_variants(self, limit=10000):
         """Yield once for each order of those tuples (at most limit
